@@ -1,0 +1,2 @@
+/** @portal/server */
+export {}

@@ -1,0 +1,69 @@
+/**
+ * Branded primitives of the Portal wire model: keys, event ids, timestamps and amounts.
+ *
+ * Wire quirks live here and in the message schemas: inside Portal content, timestamps travel as decimal
+ * strings (`"1700000000"`), while Nostr event fields and JWT claims use JSON integers. Money is never a
+ * float: msat and fiat cents are integers.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * A 32-byte x-only public key as 64 lowercase hex characters.
+ * @category keys
+ */
+export const PublicKeyHex = Schema.String.pipe(
+  Schema.pattern(/^[0-9a-f]{64}$/, { message: () => "expected 64 lowercase hex characters (an x-only public key)" }),
+  Schema.brand("PublicKeyHex")
+)
+/** @category keys */
+export type PublicKeyHex = typeof PublicKeyHex.Type
+
+/**
+ * A Nostr event id: sha256 of the serialised event, 64 lowercase hex characters.
+ * @category keys
+ */
+export const EventIdHex = Schema.String.pipe(
+  Schema.pattern(/^[0-9a-f]{64}$/, { message: () => "expected 64 lowercase hex characters (an event id)" }),
+  Schema.brand("EventIdHex")
+)
+/** @category keys */
+export type EventIdHex = typeof EventIdHex.Type
+
+/**
+ * Unix time in whole seconds.
+ * @category time
+ */
+export const UnixSeconds = Schema.Int.pipe(Schema.nonNegative(), Schema.brand("UnixSeconds"))
+/** @category time */
+export type UnixSeconds = typeof UnixSeconds.Type
+
+const decimalU64 = Schema.String.pipe(
+  Schema.pattern(/^[0-9]{1,20}$/, { message: () => "expected a timestamp as a decimal string of Unix seconds" })
+)
+
+/**
+ * A Portal content timestamp: a decimal string on the wire (`"1700000000"`), `UnixSeconds` decoded.
+ * The reference rejects a JSON number here, and so do we.
+ * @category time
+ */
+export const TimestampFromString = Schema.compose(Schema.compose(decimalU64, Schema.NumberFromString), UnixSeconds)
+/** @category time */
+export type TimestampFromString = typeof TimestampFromString.Type
+
+/**
+ * An amount of millisatoshis as a whole, non-negative number.
+ * @category amounts
+ */
+export const Msat = Schema.Int.pipe(Schema.nonNegative(), Schema.brand("Msat"))
+/** @category amounts */
+export type Msat = typeof Msat.Type
+
+/**
+ * An amount of satoshis as a whole, non-negative number; a separate brand from `Msat`.
+ * @category amounts
+ */
+export const Sat = Schema.Int.pipe(Schema.nonNegative(), Schema.brand("Sat"))
+/** @category amounts */
+export type Sat = typeof Sat.Type

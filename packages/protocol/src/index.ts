@@ -1,0 +1,9 @@
+/**
+ * @portal/protocol — the Portal wire model over Nostr, pure and free of I/O: branded primitives, event kinds,
+ * message schemas (wire ↔ domain), the key-handshake URL, the recurrence calendar, subkey proofs, amounts and
+ * currencies, and the package's typed errors.
+ *
+ * @since 0.1.0
+ */
+export * as Primitives from "./Primitives.js"
+export * as ProtocolError from "./ProtocolError.js"

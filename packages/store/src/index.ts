@@ -1,0 +1,2 @@
+/** @portal/store */
+export {}

@@ -1,0 +1,2 @@
+/** @portal/testing */
+export {}
