@@ -67,3 +67,42 @@ export type Msat = typeof Msat.Type
 export const Sat = Schema.Int.pipe(Schema.nonNegative(), Schema.brand("Sat"))
 /** @category amounts */
 export type Sat = typeof Sat.Type
+
+/**
+ * A Portal amount as it travels in content: a JSON integer, msat when the currency is `Millisats`, fiat minor units
+ * (cents) otherwise. Which unit applies is decided by the message's `currency`; see `Currency.toMsat`.
+ * @category amounts
+ */
+export const Amount = Schema.Int.pipe(Schema.nonNegative(), Schema.brand("Amount"))
+/** @category amounts */
+export type Amount = typeof Amount.Type
+
+/**
+ * The largest u64, `18446744073709551615`: the reference's "never expires" subkey timestamp.
+ * @category time
+ */
+export const U64_MAX = 18446744073709551615n
+
+/**
+ * A u64 Portal timestamp as a decimal string on the wire, `bigint` decoded. Subkey metadata uses the full u64 range
+ * (`expires_at` is often `u64::MAX`), which a JS number cannot hold.
+ * @category time
+ */
+export const U64TimestampFromString = Schema.compose(
+  decimalU64,
+  Schema.compose(Schema.BigInt, Schema.BigIntFromSelf.pipe(Schema.betweenBigInt(0n, U64_MAX)))
+)
+/** @category time */
+export type U64TimestampFromString = typeof U64TimestampFromString.Type
+
+/**
+ * An unsigned 32-bit integer (a JSON number on the wire).
+ * @category numbers
+ */
+export const Uint32 = Schema.Int.pipe(Schema.between(0, 4294967295))
+
+/**
+ * An unsigned 8-bit integer (a JSON number on the wire).
+ * @category numbers
+ */
+export const Uint8 = Schema.Int.pipe(Schema.between(0, 255))

@@ -7,3 +7,4 @@
  */
 export * as Primitives from "./Primitives.js"
 export * as ProtocolError from "./ProtocolError.js"
+export * as PublicKey from "./PublicKey.js"
