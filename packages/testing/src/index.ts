@@ -1,2 +1,4 @@
-/** @portal/testing */
-export {}
+/**
+ * @portal/testing: real loopback parts for tests, benchmarks and the sandbox (private, dev-only).
+ */
+export * as PgCluster from "./PgCluster.js"
