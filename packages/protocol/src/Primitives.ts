@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { JsonFloat } from "./internal/json.js"
 
 /**
  * A 32-byte x-only public key as 64 lowercase hex characters.
@@ -106,3 +107,19 @@ export const Uint32 = Schema.Int.pipe(Schema.between(0, 4294967295))
  * @category numbers
  */
 export const Uint8 = Schema.Int.pipe(Schema.between(0, 255))
+
+/**
+ * A JSON number the reference types as `f64` (the exchange rate). Decoded from a plain JSON number; encoded as a
+ * marker that `Messages.encodeContent` prints the way Rust does (`95000.0`, with the trailing `.0`) and that
+ * `JSON.stringify` prints as a plain number.
+ * @category numbers
+ */
+export const Float64 = Schema.transform(
+  Schema.Union(Schema.Number, Schema.instanceOf(JsonFloat, { jsonSchema: { type: "number" } })),
+  Schema.Number.pipe(Schema.finite()),
+  {
+    strict: true,
+    decode: (input) => (typeof input === "number" ? input : input.value),
+    encode: (value) => new JsonFloat(value)
+  }
+).annotations({ identifier: "Float64" })

@@ -94,6 +94,20 @@ export class InvalidAmount extends Schema.TaggedError<InvalidAmount>()("InvalidA
   }
 }
 
+/**
+ * A subkey that cannot be derived: the master secret or main key is not a valid key, or (with negligible
+ * probability) the tweak is out of range or the child key is zero. Secrets never appear in `detail`.
+ * @category errors
+ */
+export class SubkeyDerivationError extends Schema.TaggedError<SubkeyDerivationError>()("SubkeyDerivationError", {
+  reason: Schema.Literal("MasterSecret", "MainKey", "Tweak"),
+  detail: Schema.String
+}) {
+  override get message() {
+    return `subkey derivation: ${this.reason}: ${this.detail}`
+  }
+}
+
 /** @category errors */
 export type ProtocolError =
   | CalendarError
@@ -102,6 +116,7 @@ export type ProtocolError =
   | InvalidSubkeyProof
   | InvalidMessage
   | InvalidAmount
+  | SubkeyDerivationError
 
 /** @category errors */
 export const ProtocolError = Schema.Union(
@@ -110,5 +125,6 @@ export const ProtocolError = Schema.Union(
   InvalidPublicKey,
   InvalidSubkeyProof,
   InvalidMessage,
-  InvalidAmount
+  InvalidAmount,
+  SubkeyDerivationError
 )

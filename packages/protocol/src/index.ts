@@ -8,3 +8,6 @@
 export * as Primitives from "./Primitives.js"
 export * as ProtocolError from "./ProtocolError.js"
 export * as PublicKey from "./PublicKey.js"
+export * as Kinds from "./Kinds.js"
+export * as Currency from "./Currency.js"
+export * as Subkey from "./Subkey.js"

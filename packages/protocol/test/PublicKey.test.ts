@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as PublicKey from "@portal/protocol/PublicKey"
+import { InvalidPublicKey } from "@portal/protocol/ProtocolError"
 import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { load } from "./sharedVectors.js"
 
@@ -29,10 +31,10 @@ describe("PublicKey", () => {
     it.effect(`refuses ${v.name}`, () =>
       Effect.gen(function* () {
         const error = yield* Effect.flip(PublicKey.parse(v.input))
-        assert.strictEqual(error._tag, "InvalidPublicKey")
+        assert.instanceOf(error, InvalidPublicKey)
         assert.strictEqual(error.input, v.input)
         const decoded = yield* Effect.flip(Schema.decodeUnknown(PublicKey.PublicKeyFromInput)(v.input))
-        assert.strictEqual(decoded._tag, "ParseError")
+        assert.instanceOf(decoded, ParseResult.ParseError)
       })
     )
   }
@@ -42,7 +44,7 @@ describe("PublicKey", () => {
       const npub = publicKeys[0]!.npub
       for (const input of ["", "npub1", "nostr:", ` ${npub}`, `${publicKeys[0]!.pubkey_hex}00`, "nostr:nsec1xyz"]) {
         const error = yield* Effect.flip(PublicKey.parse(input))
-        assert.strictEqual(error._tag, "InvalidPublicKey", input)
+        assert.instanceOf(error, InvalidPublicKey, input)
       }
     })
   )

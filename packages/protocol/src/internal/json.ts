@@ -5,6 +5,8 @@
  *
  * A float is marked in the encoded tree by wrapping it in `JsonFloat`; everything else is plain JSON data.
  */
+import * as Arr from "effect/Array"
+import * as Order from "effect/Order"
 
 /** A JSON number that the reference types as `f64`: printed with `.0` when integral. */
 export class JsonFloat {
@@ -40,7 +42,7 @@ export const formatF64 = (x: number): string => {
   return length === 1 ? `${sign}${digits}e${e}` : `${sign}${digits[0]}.${digits.slice(1)}e${e}`
 }
 
-const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+const byKey = Order.mapInput(Order.string, ([key]: readonly [string, unknown]) => key)
 
 const write = (value: unknown, path: string, out: Array<string>): NotJson | undefined => {
   if (value === null) {
@@ -74,9 +76,10 @@ const write = (value: unknown, path: string, out: Array<string>): NotJson | unde
         out.push("]")
         return undefined
       }
-      const entries = Object.entries(value)
-        .filter(([, item]) => item !== undefined)
-        .sort(([a], [b]) => compareKeys(a, b))
+      const entries = Arr.sort(
+        Object.entries(value).filter(([, item]) => item !== undefined),
+        byKey
+      )
       out.push("{")
       for (let i = 0; i < entries.length; i++) {
         const [key, item] = entries[i]!
