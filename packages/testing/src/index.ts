@@ -2,3 +2,4 @@
  * @portal/testing: real loopback parts for tests, benchmarks and the sandbox (private, dev-only).
  */
 export * as PgCluster from "./PgCluster.js"
+export * as TestRelay from "./TestRelay.js"
