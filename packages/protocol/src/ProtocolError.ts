@@ -13,7 +13,9 @@ import * as Schema from "effect/Schema"
 export class CalendarError extends Schema.TaggedError<CalendarError>()("CalendarError", {
   reason: Schema.Literal("InvalidFormat", "InvalidWeekday", "InvalidTimeComponent", "InvalidRange", "InvalidTimezone"),
   input: Schema.String,
-  detail: Schema.String
+  detail: Schema.String,
+  /** For `InvalidRange`: the bounds as written (the reference's `InvalidRange { start, end }`). */
+  range: Schema.optional(Schema.Struct({ start: Schema.Number, end: Schema.Number }))
 }) {
   override get message() {
     return `calendar ${JSON.stringify(this.input)}: ${this.reason}: ${this.detail}`
