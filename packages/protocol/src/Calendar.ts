@@ -24,6 +24,7 @@ import * as Order from "effect/Order"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as RustText from "./internal/rustText.js"
 import * as Zone from "./internal/zone.js"
 import { CalendarError } from "./ProtocolError.js"
 
@@ -231,9 +232,6 @@ const humanKeywords: ReadonlyArray<readonly [Keyword, string]> = [
 
 type Parsed<A> = Either.Either<A, CalendarError>
 
-// Rust's `char::is_whitespace` (Unicode White_Space), which `split_whitespace` uses.
-const whitespace = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/
-
 // Rust's `u32::from_str`: an optional `+`, then decimal digits, at most u32::MAX.
 const parseU32 = (s: string): number | undefined => {
   if (!/^\+?[0-9]+$/.test(s)) return undefined
@@ -349,7 +347,7 @@ const parseComponent = (input: string, s: string, { max, min, name }: Bounds): P
 const parseEither = (input: string): Parsed<Calendar> => {
   const lower = input.toLowerCase()
   if (isKeyword(lower)) return Either.right(fromKeyword(lower))
-  const tokens = input.split(whitespace).filter((t) => t.length > 0)
+  const tokens = RustText.splitWhitespace(input)
   if (tokens.length === 0) {
     return Either.left(new CalendarError({ reason: "InvalidFormat", input, detail: "empty calendar" }))
   }
