@@ -66,6 +66,19 @@ export class SignerError extends Schema.TaggedError<SignerError>()("SignerError"
 }
 
 /**
+ * A relay URL that is not `ws://` or `wss://`.
+ * @category errors
+ */
+export class InvalidRelayUrl extends Schema.TaggedError<InvalidRelayUrl>()("InvalidRelayUrl", {
+  url: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `relay url ${JSON.stringify(this.url)}: ${this.detail}`
+  }
+}
+
+/**
  * A conversation that got no acceptable reply before its lifetime ended. Ends the conversation's stream.
  * @category errors
  */
@@ -109,7 +122,14 @@ export class Nip05Error extends Schema.TaggedError<Nip05Error>()("Nip05Error", {
 
 /** @category errors */
 export type NostrError =
-  InvalidSecretKey | InvalidEvent | EncryptionError | SignerError | ConversationTimeout | InvalidBech32 | Nip05Error
+  | InvalidSecretKey
+  | InvalidEvent
+  | EncryptionError
+  | SignerError
+  | InvalidRelayUrl
+  | ConversationTimeout
+  | InvalidBech32
+  | Nip05Error
 
 /** @category errors */
 export const NostrError = Schema.Union(
@@ -117,6 +137,7 @@ export const NostrError = Schema.Union(
   InvalidEvent,
   EncryptionError,
   SignerError,
+  InvalidRelayUrl,
   ConversationTimeout,
   InvalidBech32,
   Nip05Error

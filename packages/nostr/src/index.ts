@@ -9,9 +9,11 @@
  * @since 0.1.0
  */
 export * as Event from "./Event.js"
+export * as Filter from "./Filter.js"
 export * as Keys from "./Keys.js"
 export * as Nip04 from "./Nip04.js"
 export * as Nip19 from "./Nip19.js"
 export * as Nip44 from "./Nip44.js"
 export * as NostrError from "./NostrError.js"
+export * as RelayPool from "./RelayPool.js"
 export * as Signer from "./Signer.js"

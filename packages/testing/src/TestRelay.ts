@@ -92,14 +92,28 @@ export interface Service {
   readonly dropConnections: Effect.Effect<void>
   /** Sends `["EVENT", <sub>, event]` to every open subscription, bypassing validation and filters; returns the count. */
   readonly inject: (event: unknown) => Effect.Effect<number>
-  /** Stores an event without broadcasting it. */
-  readonly store: (event: RelayEvent) => Effect.Effect<void>
+  /** Stores an event without broadcasting it (no validation). */
+  readonly store: (event: StoredEvent) => Effect.Effect<void>
   /** Every stored event, newest first. */
   readonly storedEvents: Effect.Effect<ReadonlyArray<RelayEvent>>
   /** Number of connected clients. */
   readonly connections: Effect.Effect<number>
   /** Every `EVENT` message received from clients (raw parsed JSON), oldest first, at most the last 10 000. */
   readonly received: Effect.Effect<ReadonlyArray<unknown>>
+}
+
+/**
+ * A NIP-01 event as `store` takes it.
+ * @category models
+ */
+export interface StoredEvent {
+  readonly id: string
+  readonly pubkey: string
+  readonly created_at: number
+  readonly kind: number
+  readonly tags: ReadonlyArray<ReadonlyArray<string>>
+  readonly content: string
+  readonly sig: string
 }
 
 /** @category tags */
@@ -287,7 +301,7 @@ export const make: Effect.Effect<Service, TestRelayError, Scope.Scope> = Effect.
         }
         return sent
       }),
-    store: (event) => Effect.sync(() => void repository.upsert(event)),
+    store: (event) => Effect.sync(() => void repository.upsert({ ...event, tags: event.tags.map((tag) => [...tag]) })),
     storedEvents: Effect.sync(() => repository.find({})),
     connections: Effect.sync(() => clients.size),
     received: Effect.sync(() => [...received])

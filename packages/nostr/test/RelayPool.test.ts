@@ -1,0 +1,224 @@
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import { assert, describe, it } from "@effect/vitest"
+import * as Event from "@portal/nostr/Event"
+import * as Keys from "@portal/nostr/Keys"
+import * as RelayPool from "@portal/nostr/RelayPool"
+import * as TestRelay from "@portal/testing/TestRelay"
+import * as Chunk from "effect/Chunk"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+
+const Deps = Layer.merge(Event.layerVerifier, NodeSocket.layerWebSocketConstructor)
+
+const makePool = (relays: ReadonlyArray<string>, options: Partial<RelayPool.Options> = {}) =>
+  RelayPool.make({
+    relays,
+    backoff: { initial: "40 millis", max: "200 millis" },
+    publishTimeout: "3 seconds",
+    ...options
+  }).pipe(Effect.provide(Deps))
+
+const open = (pool: RelayPool.Service, urls?: ReadonlyArray<string>) =>
+  pool.awaitOpen(urls).pipe(Effect.timeout("5 seconds"))
+
+const sign = (keys: Keys.KeyPair, kind: number, content: string, tags: ReadonlyArray<ReadonlyArray<string>> = []) =>
+  Effect.flatMap(Event.template({ kind, content, tags }), (template) => Event.signWith(keys, template))
+
+/** Everything a stream yields within `window`. */
+const collectFor = <A>(stream: Stream.Stream<A>, window: Duration.DurationInput) =>
+  stream.pipe(Stream.interruptAfter(window), Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
+
+describe("RelayPool on a real relay", () => {
+  it.scopedLive("publish → subscribe round trip, with an accepted outcome", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const pool = yield* makePool([relay.url])
+      yield* open(pool)
+      const keys = yield* Keys.generate
+      const sub = yield* pool.subscription([{ kinds: [1], authors: [keys.publicKey] }])
+      assert.match(sub.id, /^p0[A-Za-z0-9]{30}$/)
+      yield* sub.eose.pipe(Effect.timeout("3 seconds"))
+      const event = yield* sign(keys, 1, "round trip")
+      const result = yield* pool.publish(event)
+      assert.deepStrictEqual(result.outcomes, [RelayPool.Outcome.Accepted({ relay: relay.url, message: "" })])
+      assert.isTrue(RelayPool.isDelivered(result))
+      const received = yield* Stream.runHead(sub.events).pipe(Effect.timeout("3 seconds"))
+      assert.deepStrictEqual(Option.getOrThrow(received), event)
+      // a stored query sees it too
+      const stored = yield* pool.query([{ ids: [event.id] }], { timeout: "3 seconds" })
+      assert.deepStrictEqual(stored, [event])
+    })
+  )
+
+  it.scopedLive("two relays, one killed and restarted mid-subscription: every event exactly once", () =>
+    Effect.gen(function* () {
+      const a = yield* TestRelay.make
+      const b = yield* TestRelay.make
+      const subscriber = yield* makePool([a.url, b.url])
+      const publisher = yield* makePool([a.url, b.url])
+      yield* open(subscriber)
+      yield* open(publisher)
+      const keys = yield* Keys.generate
+      const sub = yield* subscriber.subscription([{ kinds: [1], authors: [keys.publicKey] }])
+      yield* sub.eose.pipe(Effect.timeout("3 seconds"))
+      const collected = yield* Effect.fork(collectFor(sub.events, "2500 millis"))
+
+      const e1 = yield* sign(keys, 1, "before")
+      assert.lengthOf((yield* publisher.publish(e1)).outcomes.filter(RelayPool.Outcome.$is("Accepted")), 2)
+
+      yield* a.stop
+      const e2 = yield* sign(keys, 1, "during the outage")
+      const during = yield* publisher.publish(e2)
+      const byRelay = new Map(during.outcomes.map((outcome) => [outcome.relay, outcome]))
+      assert.deepStrictEqual(byRelay.get(a.url), RelayPool.Outcome.Queued({ relay: a.url }))
+      assert.deepStrictEqual(byRelay.get(b.url), RelayPool.Outcome.Accepted({ relay: b.url, message: "" }))
+
+      yield* a.start
+      yield* open(subscriber, [a.url])
+      yield* open(publisher, [a.url])
+      const e3 = yield* sign(keys, 1, "after")
+      assert.lengthOf((yield* publisher.publish(e3)).outcomes.filter(RelayPool.Outcome.$is("Accepted")), 2)
+
+      const events = yield* Effect.fromFiber(collected)
+      assert.deepStrictEqual(
+        events.map((e) => e.content),
+        ["before", "during the outage", "after"]
+      )
+      // the queued event reached relay A once it was back
+      const storedOnA = (yield* a.storedEvents).map((e) => e.id)
+      assert.include(storedOnA, e2.id)
+    })
+  )
+
+  it.scopedLive("drops forged signatures and events for another p; keeps the rest", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const pool = yield* makePool([relay.url])
+      const publisher = yield* makePool([relay.url])
+      yield* open(pool)
+      yield* open(publisher)
+      const me = yield* Keys.generate
+      const someoneElse = yield* Keys.generate
+      const author = yield* Keys.generate
+      const sub = yield* pool.subscription([{ kinds: [4242], "#p": [me.publicKey] }])
+      yield* sub.eose.pipe(Effect.timeout("3 seconds"))
+      const collected = yield* Effect.fork(collectFor(sub.events, "1500 millis"))
+
+      // forged: our content under the author's key with a signature that is not theirs
+      const genuine = yield* sign(author, 4242, "genuine", [["p", me.publicKey]])
+      const tampered = { ...genuine, content: "tampered" }
+      const forged = { ...tampered, id: Event.computeId(tampered) }
+      assert.isAtLeast(yield* relay.inject(forged), 1)
+      assert.isAtLeast(yield* relay.inject({ ...genuine, sig: "00".repeat(64) }), 1)
+      assert.isAtLeast(yield* relay.inject({ not: "an event" }), 1)
+      // addressed to someone else: published for real (this relay does not filter live events by tag) and injected
+      const forOther = yield* sign(author, 4242, "for someone else", [["p", someoneElse.publicKey]])
+      yield* publisher.publish(forOther)
+      yield* relay.inject(forOther)
+      // then the genuine one, twice
+      yield* publisher.publish(genuine)
+      yield* relay.inject(genuine)
+
+      const events = yield* Effect.fromFiber(collected)
+      assert.deepStrictEqual(
+        events.map((e) => e.content),
+        ["genuine"]
+      )
+    })
+  )
+
+  it.scopedLive(
+    "resubscribes with since − slack: catches what was stored during the outage, replays nothing older",
+    () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.make
+        // a dedup cache of two events: without `since`, the old event would be evicted and come back after reconnecting
+        const pool = yield* makePool([relay.url], { dedupCapacity: 2, resubscribeSlack: "2 seconds" })
+        yield* open(pool)
+        const keys = yield* Keys.generate
+        const now = Math.floor(Date.now() / 1000)
+        const old = yield* Event.signWith(keys, { kind: 1, tags: [], content: "old", created_at: now - 3600 })
+        yield* relay.store(old)
+        const sub = yield* pool.subscription([{ kinds: [1], authors: [keys.publicKey] }])
+        const collected = yield* Effect.fork(collectFor(sub.events, "2 seconds"))
+        yield* sub.eose.pipe(Effect.timeout("3 seconds"))
+        const recent = yield* sign(keys, 1, "recent")
+        yield* pool.publish(recent)
+        yield* Effect.sleep("100 millis")
+
+        yield* relay.dropConnections
+        const missed = yield* sign(keys, 1, "stored while we were away")
+        yield* relay.store(missed)
+        yield* open(pool)
+
+        const events = yield* Effect.fromFiber(collected)
+        assert.deepStrictEqual(
+          events.map((e) => e.content),
+          ["old", "recent", "stored while we were away"]
+        )
+      })
+  )
+
+  it.scopedLive("reports a relay's rejection with its message", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const pool = yield* makePool([relay.url])
+      yield* open(pool)
+      const keys = yield* Keys.generate
+      const event = yield* sign(keys, 1, "x")
+      const other = yield* sign(keys, 1, "y")
+      const result = yield* pool.publish({ ...event, sig: other.sig })
+      const [outcome] = result.outcomes
+      assert.isTrue(outcome !== undefined && RelayPool.Outcome.$is("Rejected")(outcome))
+      if (outcome !== undefined && RelayPool.Outcome.$is("Rejected")(outcome)) assert.isNotEmpty(outcome.message)
+      assert.isFalse(RelayPool.isDelivered(result))
+    })
+  )
+
+  it.scopedLive("bounded retry queue: queued while down, dropped when full, statuses back off", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const pool = yield* makePool([relay.url], { retryCapacity: 1 })
+      yield* open(pool)
+      yield* relay.stop
+      yield* pool.statusChanges.pipe(
+        Stream.filter((s) => s.state === "backing-off"),
+        Stream.runHead,
+        Effect.timeout("3 seconds")
+      )
+      const [status] = yield* pool.status
+      assert.strictEqual(status?.state === "open", false)
+      assert.isTrue(Option.isSome(status!.lastError))
+      const keys = yield* Keys.generate
+      const first = yield* pool.publish(yield* sign(keys, 1, "first"))
+      const second = yield* pool.publish(yield* sign(keys, 1, "second"))
+      assert.deepStrictEqual(first.outcomes, [RelayPool.Outcome.Queued({ relay: relay.url })])
+      assert.deepStrictEqual(second.outcomes, [RelayPool.Outcome.Dropped({ relay: relay.url })])
+    })
+  )
+
+  it.scopedLive("adds and removes relays at runtime", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const pool = yield* makePool([])
+      assert.deepStrictEqual(yield* pool.status, [])
+      yield* pool.addRelay(`${relay.url}/`)
+      yield* open(pool)
+      const statuses = yield* pool.status
+      assert.deepStrictEqual(
+        statuses.map((s) => [s.url, s.state]),
+        [[relay.url, "open"]]
+      )
+      assert.strictEqual(yield* relay.connections, 1)
+      yield* pool.removeRelay(relay.url)
+      assert.deepStrictEqual(yield* pool.status, [])
+      const keys = yield* Keys.generate
+      assert.deepStrictEqual((yield* pool.publish(yield* sign(keys, 1, "nowhere"))).outcomes, [])
+      const error = yield* Effect.flip(pool.addRelay("https://not-a-relay.example"))
+      assert.strictEqual(error.detail, "expected ws:// or wss://")
+    })
+  )
+})
