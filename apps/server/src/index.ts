@@ -7,3 +7,5 @@
 export * as BuildInfo from "./BuildInfo.js"
 export * as Config from "./Config.js"
 export * as Http from "./Http.js"
+export * as Secrets from "./Secrets.js"
+export * as Startup from "./Startup.js"

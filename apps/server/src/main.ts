@@ -1,30 +1,53 @@
 /**
- * The daemon's entry point: wiring only. Reads settings from the environment, serves the API on Node.
+ * The daemon's entry point: wiring only. Loads the settings and secrets (one clear line and exit 1 when they are
+ * bad), then serves the API on Node until SIGTERM/SIGINT.
  *
  * @since 0.1.0
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import { createServer } from "node:http"
+import { homedir } from "node:os"
 import { fileURLToPath } from "node:url"
 import * as BuildInfo from "./BuildInfo.js"
-import * as Config from "./Config.js"
 import { HttpLayer } from "./Http.js"
-
-const ServerLayer = Layer.unwrapEffect(
-  Effect.map(Config.listen, (listen) => NodeHttpServer.layer(createServer, listen))
-)
+import * as Startup from "./Startup.js"
 
 const appDirectory = fileURLToPath(new URL(".", import.meta.url))
 
-HttpLayer.pipe(
-  Layer.provide(BuildInfo.layer(appDirectory)),
-  Layer.provide(ServerLayer),
-  Layer.provide(NodeContext.layer),
-  Layer.provide(Layer.setConfigProvider(Config.fromEnv)),
+const levels = {
+  trace: LogLevel.Trace,
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warn: LogLevel.Warning,
+  error: LogLevel.Error
+} as const
+
+// The process edge: the only place that reads argv, the environment and the home directory.
+const startup = { argv: process.argv.slice(2), env: process.env, home: homedir() }
+
+const MainLayer = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const { settings } = yield* Startup.load(startup)
+    return HttpLayer.pipe(
+      Layer.provide(BuildInfo.layer(appDirectory)),
+      Layer.provide(NodeHttpServer.layer(createServer, settings.info)),
+      Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
+    )
+  })
+)
+
+MainLayer.pipe(
   Layer.launch,
-  NodeRuntime.runMain
+  Effect.catchTag("StartupError", (error) =>
+    Console.error(error.message).pipe(Effect.zipRight(Effect.sync(() => (process.exitCode = 1))))
+  ),
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({ disablePrettyLogger: false })
 )
