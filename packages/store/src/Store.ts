@@ -258,21 +258,36 @@ export const makeSqlite = (options: SqliteOptions): Effect.Effect<Service, Store
         catch: sqliteFailure
       })
     }
-    // better-sqlite3 throws synchronously (e.g. "database is locked" when another process holds the file):
-    // those arrive here as defects and become a typed failure.
-    const sql = yield* SqliteClient.make({ filename: options.filename, disableWAL: memory }).pipe(
+    // WAL is switched on below, after the busy timeout, so that a file held by another process fails within
+    // `busyTimeout` (better-sqlite3 would otherwise wait its own 5 s). better-sqlite3 throws synchronously:
+    // those throws arrive here as defects and become a typed failure.
+    const sql = yield* SqliteClient.make({ filename: options.filename, disableWAL: true }).pipe(
       Effect.provideServiceEffect(Reactivity.Reactivity, Reactivity.make),
       Effect.catchAllDefect((defect) => Effect.fail(sqliteFailure(defect)))
     )
     const busy = Math.round(Duration.toMillis(options.busyTimeout ?? Duration.seconds(5)))
     const pragmas = [
       `PRAGMA busy_timeout = ${busy}`,
+      ...(memory ? [] : ["PRAGMA locking_mode = EXCLUSIVE", "PRAGMA journal_mode = WAL"]),
       "PRAGMA foreign_keys = ON",
-      `PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`,
-      ...(memory ? [] : ["PRAGMA locking_mode = EXCLUSIVE"])
+      `PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`
     ]
     for (const pragma of pragmas) {
-      yield* sql.unsafe(pragma).pipe(Effect.mapError(sqliteFailure))
+      yield* sql.unsafe(pragma).pipe(
+        Effect.catchAllDefect((defect) => Effect.fail(defect)),
+        Effect.mapError((cause) => {
+          const detail = Internal.describe(cause)
+          return /locked|busy/i.test(detail)
+            ? new StoreFailure({
+                backend: "sqlite",
+                reason: "Open",
+                op: "open",
+                cause,
+                detail: `${detail}: ${options.filename} is in use by another process (one daemon per SQLite file)`
+              })
+            : sqliteFailure(cause)
+        })
+      )
     }
     return yield* Internal.make({
       sql,
@@ -305,7 +320,7 @@ export const makePg = (options: PgOptions): Effect.Effect<Service, StoreFailure,
       backend: "pg",
       retention: options.retention === undefined ? defaultRetention : options.retention,
       pollInterval: Option.some(Duration.decode(options.pollInterval ?? Duration.seconds(1))),
-      listen: Option.some({ listen: pg.listen, notify: pg.notify })
+      listen: Option.some(pg.listen)
     })
   })
 

@@ -4,9 +4,10 @@
  * because its client shares one connection and a read outside a transaction could see another fiber's
  * uncommitted writes.
  *
- * Gapless indexes: `append` increments `streams.next_index` with an `UPDATE … RETURNING` in the inserting
- * transaction. The row lock (PostgreSQL) or the single writer (SQLite) serialises appends to one stream, and a
- * rollback undoes the increment, so indexes never skip or repeat.
+ * Gapless indexes: `append` increments `streams.next_index` with an `UPDATE … RETURNING` in the statement or
+ * transaction that inserts the event (on PostgreSQL one `WITH … UPDATE … INSERT …` statement, so the row is
+ * locked for a single round trip). The row lock (PostgreSQL) or the single writer (SQLite) serialises appends
+ * to one stream, and a rollback undoes the increment, so indexes never skip or repeat.
  *
  * Live tails: a tail registers a one-slot signal for its stream before reading, reads what is stored after
  * its cursor, and waits for the signal when it has caught up. Commits signal in-process; on PostgreSQL the
@@ -56,10 +57,8 @@ export interface MakeOptions {
   readonly backend: "sqlite" | "pg"
   readonly retention: RetentionOptions | false
   readonly pollInterval: Option.Option<Duration.Duration>
-  readonly listen: Option.Option<{
-    readonly listen: (channel: string) => Stream.Stream<string, SqlError>
-    readonly notify: (channel: string, payload: string) => Effect.Effect<void, SqlError>
-  }>
+  /** PostgreSQL's `LISTEN` (`PgClient.listen`). */
+  readonly listen: Option.Option<(channel: string) => Stream.Stream<string, SqlError>>
 }
 
 /** A short description of a failure for `StoreFailure.detail`: the driver's message, never a URL. */
@@ -79,6 +78,9 @@ export const describe = (cause: unknown): string => {
 
 // ---- row schemas: what the drivers return. PostgreSQL returns BIGINT as a string, SQLite as a number. --------
 
+/** Values built from decoded rows are valid by construction: skip the class constructors' re-validation. */
+const trusted = { disableValidation: true } as const
+
 const DbInt = Schema.Union(Schema.Int, Schema.compose(Schema.NumberFromString, Schema.Int))
 const DbTime = Schema.compose(DbInt, Schema.DateTimeUtcFromNumber)
 const DbTimeOption = Schema.OptionFromNullOr(DbTime)
@@ -95,15 +97,18 @@ const StreamRow = Schema.Struct({
   finished_at: DbTimeOption
 })
 const toStreamInfo = (row: typeof StreamRow.Type) =>
-  new StreamInfo({
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    eventCount: row.next_index,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at
-  })
+  new StreamInfo(
+    {
+      id: row.id,
+      kind: row.kind,
+      status: row.status,
+      eventCount: row.next_index,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      finishedAt: row.finished_at
+    },
+    trusted
+  )
 
 const EventRow = Schema.Struct({
   stream_id: Schema.String,
@@ -133,17 +138,20 @@ const OperationRow = Schema.Struct({
   updated_at: DbTime
 })
 const toOperation = (row: typeof OperationRow.Type) =>
-  new Operation({
-    kind: row.kind,
-    id: row.id,
-    streamId: row.stream_id,
-    payload: row.payload,
-    deadline: row.deadline,
-    owner: row.owner,
-    leaseUntil: row.lease_until,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at
-  })
+  new Operation(
+    {
+      kind: row.kind,
+      id: row.id,
+      streamId: row.stream_id,
+      payload: row.payload,
+      deadline: row.deadline,
+      owner: row.owner,
+      leaseUntil: row.lease_until,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at
+    },
+    trusted
+  )
 
 const SubscriptionRow = Schema.Struct({
   id: Schema.String,
@@ -218,12 +226,27 @@ const IdRow = Schema.Struct({ id: DbInt })
 const AnyRow = Schema.Struct({})
 const DueRow = Schema.Struct({ due: DbTimeOption })
 
-const decodeRows =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, ParseResult.ParseError> =>
-    Schema.decodeUnknown(Schema.Array(schema))(rows)
+/** A decoder of result rows, compiled once (call at module level, not per query). */
+const rowsDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknown(Schema.Array(schema))
+  return (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, ParseResult.ParseError> => decode(rows)
+}
+const decodeStreams = rowsDecoder(StreamRow)
+const decodeEvents = rowsDecoder(EventRow)
+const decodeOperations = rowsDecoder(OperationRow)
+const decodeSubscriptions = rowsDecoder(SubscriptionRow)
+const decodeRelays = rowsDecoder(RelayRow)
+const decodeWebhooks = rowsDecoder(WebhookRow)
+const decodeIndexes = rowsDecoder(IndexRow)
+const decodeStatuses = rowsDecoder(StatusRow)
+const decodeIds = rowsDecoder(IdRow)
+const decodeAny = rowsDecoder(AnyRow)
+const decodeDue = rowsDecoder(DueRow)
 
 const BATCH = 1000
+
+const isStreamError = (error: unknown): error is StreamNotFound | StreamFinished =>
+  error instanceof StreamNotFound || error instanceof StreamFinished
 
 const millis = (input: Duration.DurationInput) => Math.round(Duration.toMillis(Duration.decode(input)))
 
@@ -303,7 +326,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
       pg ? sql`SELECT pg_notify(${channel}, ${`e:${streamId}`})`.pipe(Effect.asVoid) : Effect.void
 
     if (Option.isSome(options.listen)) {
-      const { listen, notify } = options.listen.value
+      const listen = options.listen.value
       const token = (yield* Random.nextInt).toString(36) + (yield* Clock.currentTimeMillis).toString(36)
       const ready = yield* Deferred.make<void>()
       yield* listen(channel).pipe(
@@ -320,11 +343,14 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         Effect.forkScoped
       )
       // Confirm the listener is live before the store is handed out, so no commit after startup goes unseen.
-      yield* notify(channel, `p:${token}`).pipe(
-        Effect.zipRight(
-          Deferred.await(ready).pipe(Effect.timeoutFail({ duration: "200 millis", onTimeout: () => "timeout" }))
-        ),
-        Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 50 }),
+      // (`PgClient.notify` sends `NOTIFY ch, $1`, which PostgreSQL rejects: parameters need pg_notify.)
+      // Ping every 20 ms until one comes back (or 10 s pass).
+      const ping = sql`SELECT pg_notify(${channel}, ${`p:${token}`})`.pipe(
+        Effect.zipRight(Effect.sleep("20 millis")),
+        Effect.forever
+      )
+      yield* Effect.raceFirst(Deferred.await(ready), ping).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "LISTEN did not start within 10 s" }),
         Effect.mapError(failure("listen", "Open"))
       )
     }
@@ -333,7 +359,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
 
     const selectStream = (id: string) =>
       sql`SELECT * FROM streams WHERE id = ${id}`.pipe(
-        Effect.flatMap(decodeRows(StreamRow)),
+        Effect.flatMap(decodeStreams),
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toStreamInfo))
       )
 
@@ -351,7 +377,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
           const t = yield* now
           const rows = yield* sql`INSERT INTO streams (id, kind, status, next_index, created_at, updated_at)
             VALUES (${id}, ${kind}, 'in_flight', 0, ${t}, ${t})
-            ON CONFLICT (id) DO NOTHING RETURNING *`.pipe(Effect.flatMap(decodeRows(StreamRow)))
+            ON CONFLICT (id) DO NOTHING RETURNING *`.pipe(Effect.flatMap(decodeStreams))
           if (rows.length === 0) return yield* new StreamAlreadyExists({ streamId: id })
           return toStreamInfo(rows[0]!)
         })
@@ -364,7 +390,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
           const rows = yield* sql`INSERT INTO streams (id, kind, status, next_index, created_at, updated_at)
             VALUES (${id}, ${kind}, 'in_flight', 0, ${t}, ${t})
             ON CONFLICT (id) DO UPDATE SET status = 'in_flight', finished_at = NULL, updated_at = excluded.updated_at
-            RETURNING *`.pipe(Effect.flatMap(decodeRows(StreamRow)))
+            RETURNING *`.pipe(Effect.flatMap(decodeStreams))
           return toStreamInfo(rows[0]!)
         })
       ).pipe(mapErrors("reopenStream"))
@@ -374,7 +400,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         sql`SELECT * FROM streams WHERE ${sql.and([
           ...(filter.status === undefined ? [] : [sql`status = ${filter.status}`]),
           ...(filter.kind === undefined ? [] : [sql`kind = ${filter.kind}`])
-        ])} ORDER BY created_at, id`.pipe(Effect.flatMap(decodeRows(StreamRow)))
+        ])} ORDER BY created_at, id`.pipe(Effect.flatMap(decodeStreams))
       ).pipe(
         Effect.map((rows) => rows.map(toStreamInfo)),
         mapErrors("listStreams")
@@ -382,7 +408,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
 
     const notAppendable = (streamId: string) =>
       sql`SELECT status FROM streams WHERE id = ${streamId}`.pipe(
-        Effect.flatMap(decodeRows(StatusRow)),
+        Effect.flatMap(decodeStatuses),
         Effect.flatMap((rows): Effect.Effect<never, StreamNotFound | StreamFinished> =>
           rows.length === 0
             ? Effect.fail(new StreamNotFound({ streamId }))
@@ -402,20 +428,36 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
       Effect.gen(function* () {
         const t = yield* now
         const finish = options.finish
-        const updated = yield* (
-          finish === undefined
-            ? sql`UPDATE streams SET next_index = next_index + 1, updated_at = ${t}
-              WHERE id = ${streamId} AND status = 'in_flight' RETURNING next_index`
-            : sql`UPDATE streams SET next_index = next_index + 1, updated_at = ${t}, status = ${finish}, finished_at = ${t}
-              WHERE id = ${streamId} AND status = 'in_flight' RETURNING next_index`
-        ).pipe(Effect.flatMap(decodeRows(IndexRow)))
+        const done = (index: number) =>
+          new StoredEvent({ streamId, index, timestamp: DateTime.unsafeMake(t), type: event.type, data }, trusted)
+        const setFinished = finish === undefined ? sql.literal("") : sql`, status = ${finish}, finished_at = ${t}`
+        if (pg) {
+          // One statement, so the stream row stays locked for one round trip, not a whole transaction's.
+          const rows = yield* sql`WITH s AS (
+              UPDATE streams SET next_index = next_index + 1, updated_at = ${t}${setFinished}
+              WHERE id = ${streamId} AND status = 'in_flight' RETURNING next_index - 1 AS idx
+            ), e AS (
+              INSERT INTO stream_events (stream_id, idx, created_at, type, data)
+              SELECT ${streamId}, idx, ${t}, ${event.type}, ${text} FROM s RETURNING idx
+            ), o AS (
+              INSERT INTO webhook_outbox (stream_id, idx, status, attempts, next_attempt_at, created_at, updated_at)
+              SELECT ${streamId}, idx, 'pending', 0, ${t}, ${t}, ${t} FROM e WHERE ${options.webhook === true}
+              ON CONFLICT (stream_id, idx) DO NOTHING
+            )
+            SELECT idx AS next_index, pg_notify(${channel}, ${`e:${streamId}`}) FROM e`.pipe(
+            Effect.flatMap(decodeIndexes)
+          )
+          if (rows.length === 0) return yield* notAppendable(streamId)
+          return done(rows[0]!.next_index)
+        }
+        const updated = yield* sql`UPDATE streams SET next_index = next_index + 1, updated_at = ${t}${setFinished}
+          WHERE id = ${streamId} AND status = 'in_flight' RETURNING next_index`.pipe(Effect.flatMap(decodeIndexes))
         if (updated.length === 0) return yield* notAppendable(streamId)
         const index = updated[0]!.next_index - 1
         yield* sql`INSERT INTO stream_events (stream_id, idx, created_at, type, data)
           VALUES (${streamId}, ${index}, ${t}, ${event.type}, ${text})`
         if (options.webhook === true) yield* insertOutbox(streamId, index, t)
-        yield* announce(streamId)
-        return new StoredEvent({ streamId, index, timestamp: DateTime.unsafeMake(t), type: event.type, data })
+        return done(index)
       })
 
     type AppendBody = ReturnType<typeof appendIn>
@@ -425,23 +467,33 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
     }
 
     /**
-     * SQLite group commit: with `synchronous=FULL` every commit waits for the disk, so concurrent appends that
-     * arrive while one commits are written together in the next transaction, each in its own savepoint (a
-     * failing append rolls back alone). Each caller is answered only after that transaction commits.
+     * SQLite group commit: with `synchronous=FULL` every commit waits for the disk, so appends that arrive while
+     * one batch commits are written together in the next transaction, and each caller is answered only after
+     * that transaction commits. A stream that is missing or finished fails its own append before it writes
+     * anything, so it does not affect the batch; any other failure rolls the batch back and its appends are
+     * retried one transaction each, so one bad append cannot fail the others.
      */
     const batched = pg
       ? Option.none<(body: AppendBody) => AppendBody>()
       : yield* Effect.gen(function* () {
           const queue = yield* Queue.unbounded<Pending>()
           const closed = new SqlError({ message: "store closed" })
+          const together = (items: ReadonlyArray<Pending>) =>
+            sql.withTransaction(
+              Effect.forEach(items, (item) =>
+                item.body.pipe(
+                  Effect.map(Exit.succeed),
+                  Effect.catchIf(isStreamError, (error) => Effect.succeed(Exit.fail(error)))
+                )
+              )
+            )
           const commit = (items: ReadonlyArray<Pending>) =>
-            sql.withTransaction(Effect.forEach(items, (item) => Effect.exit(sql.withTransaction(item.body)))).pipe(
-              Effect.exit,
-              Effect.flatMap(
-                Exit.match({
-                  onFailure: (cause) => Effect.forEach(items, (item) => Deferred.failCause(item.done, cause)),
-                  onSuccess: (exits) => Effect.forEach(items, (item, n) => Deferred.done(item.done, exits[n]!))
-                })
+            together(items).pipe(
+              Effect.flatMap((exits) => Effect.forEach(items, (item, n) => Deferred.done(item.done, exits[n]!))),
+              Effect.catchAll(() =>
+                Effect.forEach(items, (item) =>
+                  Effect.flatMap(Effect.exit(tx(item.body)), (exit) => Deferred.done(item.done, exit))
+                )
               )
             )
           yield* Effect.uninterruptibleMask((restore) =>
@@ -472,7 +524,11 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         const data = yield* Schema.decode(JsonObjectText)(text)
         const body = appendIn(streamId, event, text, data, appendOptions)
         const inCallerTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
-        const stored = yield* Option.isSome(batched) && !inCallerTransaction ? batched.value(body) : tx(body)
+        const stored = yield* Option.isSome(batched) && !inCallerTransaction
+          ? batched.value(body)
+          : pg
+            ? body
+            : tx(body)
         yield* wake(streamId)
         return stored
       }).pipe(mapErrors("append"))
@@ -483,7 +539,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
           Effect.gen(function* () {
             const t = yield* now
             const rows = yield* sql`UPDATE streams SET status = ${status}, finished_at = ${t}, updated_at = ${t}
-              WHERE id = ${streamId} AND status = 'in_flight' RETURNING *`.pipe(Effect.flatMap(decodeRows(StreamRow)))
+              WHERE id = ${streamId} AND status = 'in_flight' RETURNING *`.pipe(Effect.flatMap(decodeStreams))
             if (rows.length > 0) {
               yield* announce(streamId)
               return toStreamInfo(rows[0]!)
@@ -504,7 +560,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         : sql`SELECT stream_id, idx, created_at, type, data FROM stream_events
             WHERE stream_id = ${streamId} AND idx > ${after} ORDER BY idx LIMIT ${limit}`
       ).pipe(
-        Effect.flatMap(decodeRows(EventRow)),
+        Effect.flatMap(decodeEvents),
         Effect.map((rows) => rows.map(toStoredEvent))
       )
 
@@ -590,14 +646,14 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
             VALUES (${input.kind}, ${input.id}, ${v.streamId}, ${v.payload}, ${v.deadline}, ${v.t}, ${v.t})
             ON CONFLICT (kind, id) DO UPDATE SET stream_id = excluded.stream_id, payload = excluded.payload,
               deadline = excluded.deadline, updated_at = excluded.updated_at
-            RETURNING *`.pipe(Effect.flatMap(decodeRows(OperationRow)))
+            RETURNING *`.pipe(Effect.flatMap(decodeOperations))
         )
         return toOperation(rows[0]!)
       }).pipe(mapErrors("putOperation"))
 
     const selectOperation = (kind: string, id: string) =>
       sql`SELECT * FROM operations WHERE kind = ${kind} AND id = ${id}`.pipe(
-        Effect.flatMap(decodeRows(OperationRow)),
+        Effect.flatMap(decodeOperations),
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toOperation))
       )
 
@@ -610,7 +666,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
               yield* sql`INSERT INTO operations (kind, id, stream_id, payload, deadline, created_at, updated_at)
               VALUES (${input.kind}, ${input.id}, ${v.streamId}, ${v.payload}, ${v.deadline}, ${v.t}, ${v.t})
               ON CONFLICT (kind, id) DO NOTHING
-              RETURNING *`.pipe(Effect.flatMap(decodeRows(OperationRow)))
+              RETURNING *`.pipe(Effect.flatMap(decodeOperations))
             if (rows.length > 0) return { inserted: true, operation: toOperation(rows[0]!) }
             const existing = yield* selectOperation(input.kind, input.id)
             if (Option.isNone(existing)) {
@@ -628,7 +684,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         (kind === undefined
           ? sql`SELECT * FROM operations ORDER BY created_at, kind, id`
           : sql`SELECT * FROM operations WHERE kind = ${kind} ORDER BY created_at, id`
-        ).pipe(Effect.flatMap(decodeRows(OperationRow)))
+        ).pipe(Effect.flatMap(decodeOperations))
       ).pipe(
         Effect.map((rows) => rows.map(toOperation)),
         mapErrors("listOperations")
@@ -650,7 +706,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
               sql`(owner IS NULL OR owner = ${owner} OR lease_until IS NULL OR lease_until <= ${t})`,
               ...(kind === undefined ? [] : [sql`kind = ${kind}`])
             ])}
-            RETURNING *`.pipe(Effect.flatMap(decodeRows(OperationRow)))
+            RETURNING *`.pipe(Effect.flatMap(decodeOperations))
         })
       ).pipe(
         Effect.map((rows) => rows.map(toOperation)),
@@ -684,13 +740,13 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
               currency = excluded.currency, recurrence = excluded.recurrence, status = excluded.status,
               payments_made = ${paymentsMade}, next_due = excluded.next_due, data = excluded.data,
               updated_at = excluded.updated_at
-            RETURNING *`.pipe(Effect.flatMap(decodeRows(SubscriptionRow)))
+            RETURNING *`.pipe(Effect.flatMap(decodeSubscriptions))
         )
         return toSubscription(rows[0]!)
       }).pipe(mapErrors("putSubscription"))
 
     const getSubscription = (id: string) =>
-      read(sql`SELECT * FROM subscriptions WHERE id = ${id}`.pipe(Effect.flatMap(decodeRows(SubscriptionRow)))).pipe(
+      read(sql`SELECT * FROM subscriptions WHERE id = ${id}`.pipe(Effect.flatMap(decodeSubscriptions))).pipe(
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toSubscription)),
         mapErrors("getSubscription")
       )
@@ -704,7 +760,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
             ? []
             : [sql`next_due IS NOT NULL AND next_due <= ${DateTime.toEpochMillis(filter.dueBefore)}`])
         ])} ORDER BY CASE WHEN next_due IS NULL THEN 1 ELSE 0 END, next_due, id`.pipe(
-          Effect.flatMap(decodeRows(SubscriptionRow))
+          Effect.flatMap(decodeSubscriptions)
         )
       ).pipe(
         Effect.map((rows) => rows.map(toSubscription)),
@@ -717,7 +773,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
           const t = yield* now
           const due = Option.match(nextDue, { onNone: () => null, onSome: DateTime.toEpochMillis })
           return yield* sql`UPDATE subscriptions SET payments_made = payments_made + 1, next_due = ${due}, updated_at = ${t}
-            WHERE id = ${id} RETURNING *`.pipe(Effect.flatMap(decodeRows(SubscriptionRow)))
+            WHERE id = ${id} RETURNING *`.pipe(Effect.flatMap(decodeSubscriptions))
         })
       ).pipe(
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toSubscription)),
@@ -749,14 +805,12 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
                 VALUES (${url}, 'removed', (SELECT COALESCE(MAX(position), 0) + 1 FROM relays), ${t})
                 ON CONFLICT (url) DO UPDATE SET state = 'removed', updated_at = excluded.updated_at
                 RETURNING *`
-          ).pipe(Effect.flatMap(decodeRows(RelayRow)))
+          ).pipe(Effect.flatMap(decodeRelays))
           return toRelay(rows[0]!)
         })
       ).pipe(mapErrors(state === "added" ? "addRelay" : "removeRelay"))
 
-    const listRelays = read(
-      sql`SELECT * FROM relays ORDER BY position, url`.pipe(Effect.flatMap(decodeRows(RelayRow)))
-    ).pipe(
+    const listRelays = read(sql`SELECT * FROM relays ORDER BY position, url`.pipe(Effect.flatMap(decodeRelays))).pipe(
       Effect.map((rows) => rows.map(toRelay)),
       mapErrors("listRelays")
     )
@@ -777,7 +831,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
                 WHERE p.stream_id = o.stream_id AND p.status = 'pending' AND p.idx < o.idx)
             ORDER BY o.next_attempt_at, o.id
             LIMIT ${Math.max(0, Math.floor(limit))}
-            ${sql.literal(pg ? "FOR UPDATE SKIP LOCKED" : "")}`.pipe(Effect.flatMap(decodeRows(IdRow)))
+            ${sql.literal(pg ? "FOR UPDATE SKIP LOCKED" : "")}`.pipe(Effect.flatMap(decodeIds))
           if (candidates.length === 0) return []
           const ids = candidates.map((row) => row.id)
           yield* sql`UPDATE webhook_outbox SET claimed_by = ${owner}, claimed_until = ${t + millis(lease)}
@@ -786,7 +840,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
               o.created_at, e.created_at AS event_created_at, e.type, e.data
             FROM webhook_outbox o JOIN stream_events e ON e.stream_id = o.stream_id AND e.idx = o.idx
             WHERE ${sql.in("o.id", ids)}
-            ORDER BY o.next_attempt_at, o.id`.pipe(Effect.flatMap(decodeRows(WebhookRow)))
+            ORDER BY o.next_attempt_at, o.id`.pipe(Effect.flatMap(decodeWebhooks))
         })
       ).pipe(
         Effect.map((rows) => rows.map(toWebhook)),
@@ -822,7 +876,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
             FROM webhook_outbox o
             WHERE o.status = 'pending' AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
               WHERE p.stream_id = o.stream_id AND p.status = 'pending' AND p.idx < o.idx)`
-      ).pipe(Effect.flatMap(decodeRows(DueRow)))
+      ).pipe(Effect.flatMap(decodeDue))
     ).pipe(
       Effect.map((rows) => Option.flatMap(Option.fromNullable(rows[0]), (row) => row.due)),
       mapErrors("nextWebhookDue")
@@ -838,7 +892,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
             yield* sql`INSERT INTO seen_ids (scope, id, expires_at) VALUES (${scope}, ${id}, ${t + millis(ttl)})
             ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at
             WHERE seen_ids.expires_at <= ${t}
-            RETURNING id`.pipe(Effect.flatMap(decodeRows(AnyRow)))
+            RETURNING id`.pipe(Effect.flatMap(decodeAny))
           return rows.length > 0
         })
       ).pipe(mapErrors("markSeen"))
