@@ -4,6 +4,7 @@ import * as Keys from "@portal/nostr/Keys"
 import * as Nip04 from "@portal/nostr/Nip04"
 import { EncryptionError, InvalidSecretKey } from "@portal/nostr/NostrError"
 import * as Signer from "@portal/nostr/Signer"
+import * as TestSigner from "@portal/nostr/TestSigner"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -66,6 +67,21 @@ describe("Signer (local)", () => {
       ).pipe(Effect.scoped)
       assert.instanceOf(error, InvalidSecretKey)
       assert.notInclude(error.message, "notreally")
+    })
+  )
+
+  it.effect("TestSigner: a real signer over a given key; a refusing one fails every call", () =>
+    Effect.gen(function* () {
+      const keys = yield* Keys.generate
+      const given = yield* Effect.provide(
+        Signer.Signer,
+        TestSigner.layer({ secretKey: Redacted.value(Keys.secretHex(keys)) })
+      )
+      assert.strictEqual(given.publicKey, keys.publicKey)
+      assert.isTrue(Event.verifyPure(yield* Signer.signNow(given, { kind: 1 })))
+      const refusing = yield* Effect.provide(Signer.Signer, TestSigner.layerRefusing)
+      const error = yield* Effect.flip(Signer.signNow(refusing, { kind: 1 }))
+      assert.strictEqual(error.reason, "Rejected")
     })
   )
 })
