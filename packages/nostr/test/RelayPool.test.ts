@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { WebSocketServer } from "ws"
 
 const Deps = Layer.merge(Event.layerVerifier, NodeSocket.layerWebSocketConstructor)
 
@@ -219,6 +220,35 @@ describe("RelayPool on a real relay", () => {
       assert.deepStrictEqual((yield* pool.publish(yield* sign(keys, 1, "nowhere"))).outcomes, [])
       const error = yield* Effect.flip(pool.addRelay("https://not-a-relay.example"))
       assert.strictEqual(error.detail, "expected ws:// or wss://")
+    })
+  )
+
+  it.scopedLive("a relay that never answers OK gives a timed-out outcome while the others accept", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      // a real WebSocket server on loopback that accepts connections and ignores every frame
+      const silent = yield* Effect.acquireRelease(
+        Effect.async<WebSocketServer>((resume) => {
+          const server: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () =>
+            resume(Effect.succeed(server))
+          )
+        }),
+        (server) =>
+          Effect.async<void>((resume) => {
+            server.clients.forEach((client) => client.terminate())
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const address = silent.address()
+      const silentUrl = `ws://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+      const pool = yield* makePool([relay.url, silentUrl])
+      yield* open(pool, [relay.url, silentUrl])
+      const keys = yield* Keys.generate
+      const result = yield* pool.publish(yield* sign(keys, 1, "anyone there?"), { timeout: "400 millis" })
+      const byRelay = new Map(result.outcomes.map((outcome) => [outcome.relay, outcome._tag]))
+      assert.strictEqual(byRelay.get(relay.url), "Accepted")
+      assert.strictEqual(byRelay.get(silentUrl), "TimedOut")
+      assert.isTrue(RelayPool.isDelivered(result))
     })
   )
 })
