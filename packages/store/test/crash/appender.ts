@@ -39,5 +39,6 @@ const program = Effect.gen(function* () {
 
 NodeRuntime.runMain(program, {
   disableErrorReporting: true,
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? 0 : ((process.exitCode as number | undefined) ?? 1))
+  teardown: (exit, onExit) =>
+    onExit(Exit.isSuccess(exit) ? 0 : typeof process.exitCode === "number" ? process.exitCode : 1)
 })
