@@ -10,3 +10,6 @@
  */
 export * as Jwt from "./Jwt.js"
 export * as JwtError from "./JwtError.js"
+export * as Nip98 from "./Nip98.js"
+export * as SeenIds from "./SeenIds.js"
+export * as Session from "./Session.js"
