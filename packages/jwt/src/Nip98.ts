@@ -223,28 +223,27 @@ export const make = Effect.fnUntraced(function* (options: Options) {
   const windowSeconds = options.windowSeconds ?? WINDOW_SECONDS
   const replayTtl = Duration.seconds(Math.max(2 * windowSeconds, 120))
 
-  const verify = (request: Request): Effect.Effect<Event.NostrEvent, Nip98Error> =>
-    Effect.gen(function* () {
-      if (allowed.size === 0) return yield* new Nip98Disabled()
-      const json = yield* parseAuthorization(request.authorization)
-      const event = yield* verifier
-        .decode(json)
-        .pipe(
-          Effect.mapError((error) =>
-            error.reason === "Id"
-              ? rejected("Id", "the event id is not the hash of the event")
-              : error.reason === "Signature"
-                ? rejected("Signature", "invalid event signature")
-                : rejected("Malformed", `not a Nostr event: ${error.detail}`)
-          )
+  const verify: Service["verify"] = Effect.fn("Nip98.verify")(function* (request: Request) {
+    if (allowed.size === 0) return yield* new Nip98Disabled()
+    const json = yield* parseAuthorization(request.authorization)
+    const event = yield* verifier
+      .decode(json)
+      .pipe(
+        Effect.mapError((error) =>
+          error.reason === "Id"
+            ? rejected("Id", "the event id is not the hash of the event")
+            : error.reason === "Signature"
+              ? rejected("Signature", "invalid event signature")
+              : rejected("Malformed", `not a Nostr event: ${error.detail}`)
         )
-      const now = yield* nowSeconds
-      yield* checkEvent(event, request, now, windowSeconds)
-      const fresh = yield* seenIds.markSeen(event.id, replayTtl)
-      if (!fresh) return yield* rejected("Replayed", `event ${event.id} was already used`)
-      if (!allowed.has(event.pubkey)) return yield* new Nip98KeyNotAllowed({ pubkey: event.pubkey })
-      return event
-    })
+      )
+    const now = yield* nowSeconds
+    yield* checkEvent(event, request, now, windowSeconds)
+    const fresh = yield* seenIds.markSeen(event.id, replayTtl)
+    if (!fresh) return yield* rejected("Replayed", `event ${event.id} was already used`)
+    if (!allowed.has(event.pubkey)) return yield* new Nip98KeyNotAllowed({ pubkey: event.pubkey })
+    return event
+  })
 
   return Nip98.of({ enabled: allowed.size > 0, verify })
 })

@@ -156,18 +156,17 @@ export const make = Effect.fnUntraced(function* (options: Options) {
   })
   const { keys } = options
 
-  const login = (request: Nip98.Request): Effect.Effect<SessionToken, Nip98Error> =>
-    Effect.gen(function* () {
-      const event = yield* nip98.verify(request)
-      const now = yield* Jwt.nowSeconds
-      // the key pair and the ttl were validated above: issuing cannot fail
-      return yield* Effect.orDie(issue({ secretKey: keys.secretKey, targetKey: event.pubkey, now, ttlSeconds }))
-    })
+  const login: Service["login"] = Effect.fn("Session.login")(function* (request: Nip98.Request) {
+    const event = yield* nip98.verify(request)
+    const now = yield* Jwt.nowSeconds
+    // the key pair and the ttl were validated above: issuing cannot fail
+    return yield* Effect.orDie(issue({ secretKey: keys.secretKey, targetKey: event.pubkey, now, ttlSeconds }))
+  })
 
-  const authenticate = (token: string): Effect.Effect<PublicKeyHex, JwtVerifyError> =>
-    Effect.flatMap(Jwt.nowSeconds, (now) =>
-      verify(token, { publicKey: keys.publicKey, now, isAllowed: (key) => allowed.has(key) })
-    )
+  const authenticate: Service["authenticate"] = Effect.fn("Session.authenticate")(function* (token: string) {
+    const now = yield* Jwt.nowSeconds
+    return yield* verify(token, { publicKey: keys.publicKey, now, isAllowed: (key) => allowed.has(key) })
+  })
 
   return Sessions.of({ enabled: nip98.enabled, login, authenticate })
 })

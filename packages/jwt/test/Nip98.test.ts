@@ -78,6 +78,24 @@ describe("Nip98 with nostr-tools as the client", () => {
     })
   )
 
+  it.live("works with the wasm event verifier the daemon uses", () =>
+    Effect.gen(function* () {
+      const alice = yield* Keys.generate
+      const token = yield* Effect.promise(() =>
+        nip98.getToken(URL_, "GET", (e) => finalizeEvent(e, Redacted.value(alice.secretKey)), true)
+      )
+      const wasmLayer = Nip98.layer({ allowedKeys: [alice.publicKey] }).pipe(
+        Layer.provide(Layer.merge(Event.layerVerifier, SeenIds.layerMemory))
+      )
+      const event = yield* verify(get(token)).pipe(Effect.provide(wasmLayer))
+      assert.strictEqual(event.pubkey, alice.publicKey)
+      const forged = yield* Effect.flip(verify(get(header({ ...event, sig: "0".repeat(128) })))).pipe(
+        Effect.provide(wasmLayer)
+      )
+      assert.strictEqual(forged._tag === "Nip98Rejected" ? forged.reason : forged._tag, "Signature")
+    })
+  )
+
   it.live("payload: the hash covers the raw bytes, so nostr-tools' JSON.stringify(payload) must be the body", () =>
     Effect.gen(function* () {
       const alice = yield* Keys.generate
