@@ -3,14 +3,27 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { PortalApi } from "@portal/api/PortalApi"
+import { PublicKeyHex } from "@portal/protocol/Primitives"
+import * as Auth from "@portal/server/Auth"
 import * as BuildInfo from "@portal/server/BuildInfo"
 import { HttpLayer } from "@portal/server/Http"
+import * as HttpSettings from "@portal/server/Http/HttpSettings"
+import * as ServerIdentity from "@portal/server/Http/ServerIdentity"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { readFileSync } from "node:fs"
 
 const TestServer = HttpLayer.pipe(
   Layer.provide(BuildInfo.layerStatic({ version: BuildInfo.version, gitCommit: "0123abcd" })),
+  Layer.provide(Auth.layerApiToken(Redacted.make("test-token-0123456789"))),
+  Layer.provide(HttpSettings.layer(HttpSettings.defaults)),
+  Layer.provide(
+    ServerIdentity.layer({
+      publicKey: PublicKeyHex.make("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"),
+      relays: []
+    })
+  ),
   Layer.provideMerge(NodeHttpServer.layerTest)
 )
 

@@ -1,0 +1,72 @@
+/**
+ * Bearer authentication of the API (rest-api.md §1.2, differences.md §i): `Authorization: Bearer <token>`, exactly
+ * that prefix (case-sensitive, one space), the rest compared with the configured API token in constant time.
+ * Failures are 401 `{"success":false,"error":"Authentication failed: …"}` with `WWW-Authenticate: Bearer` (the header
+ * is added where errors become responses, `Http/Errors.ts`).
+ *
+ * The token comes from the `ApiToken` tag, which `main.ts` provides from the resolved secrets.
+ *
+ * @since 0.1.0
+ */
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import { Unauthorized } from "@portal/api/ApiError"
+import { Authorization } from "@portal/api/Middleware"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { createHash, timingSafeEqual } from "node:crypto"
+
+/**
+ * The static API token (`auth.auth_token`, or the generated one).
+ * @category tags
+ */
+export class ApiToken extends Context.Tag("@portal/server/ApiToken")<ApiToken, Redacted.Redacted<string>>() {}
+
+/**
+ * Provides the API token.
+ * @category layers
+ */
+export const layerApiToken = (token: Redacted.Redacted<string>): Layer.Layer<ApiToken> => Layer.succeed(ApiToken, token)
+
+// Both sides are hashed first so that the comparison takes the same time whatever the lengths.
+const digest = (value: string) => createHash("sha256").update(value, "utf8").digest()
+
+/**
+ * Constant-time equality of a presented token and the API token.
+ * @category auth
+ */
+export const tokenMatches = (presented: string, expected: Redacted.Redacted<string>): boolean =>
+  timingSafeEqual(digest(presented), digest(Redacted.value(expected)))
+
+const failed = (reason: string) => new Unauthorized({ error: `Authentication failed: ${reason}` })
+
+const prefix = "Bearer "
+
+/**
+ * Checks one request's `Authorization` header.
+ * @category auth
+ */
+export const check = (
+  header: string | undefined,
+  expected: Redacted.Redacted<string>
+): Effect.Effect<void, Unauthorized> => {
+  if (header === undefined) return Effect.fail(failed("Missing Authorization header"))
+  if (!header.startsWith(prefix)) return Effect.fail(failed("Invalid Authorization header format"))
+  return tokenMatches(header.slice(prefix.length), expected) ? Effect.void : Effect.fail(failed("Invalid token"))
+}
+
+/**
+ * The `Authorization` middleware of the contract.
+ * @category layers
+ */
+export const AuthorizationLayer: Layer.Layer<Authorization, never, ApiToken> = Layer.effect(
+  Authorization,
+  Effect.map(ApiToken, (token) =>
+    Authorization.of({
+      // The framework's bearer decoding cannot tell a missing header from a malformed one, so the raw header is read.
+      bearerAuth: () =>
+        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => check(request.headers["authorization"], token))
+    })
+  )
+)

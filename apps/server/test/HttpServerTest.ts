@@ -1,0 +1,74 @@
+/**
+ * The real daemon HTTP application on a random loopback port (`NodeHttpServer.layerTest`), with fixed build info,
+ * API token, identity and settings, for the `Http*`, `Auth` and `OpenApi` tests. `HttpClient` requests go to it.
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { PublicKeyHex } from "@portal/protocol/Primitives"
+import * as Auth from "@portal/server/Auth"
+import * as BuildInfo from "@portal/server/BuildInfo"
+import { HttpLayer } from "@portal/server/Http"
+import * as HttpSettings from "@portal/server/Http/HttpSettings"
+import * as ServerIdentity from "@portal/server/Http/ServerIdentity"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+
+export const token = "test-token-0123456789abcdef"
+export const gitCommit = "0123abcd"
+/** The daemon's signing key in these tests (secp256k1 generator x). */
+export const publicKey = PublicKeyHex.make("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+/** The main key (as in subkey mode, different from the signing key). */
+export const mainKey = PublicKeyHex.make("c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5")
+export const relays = ["wss://relay.one.example", "wss://relay.two.example"]
+
+export const layer = (
+  settings: Partial<HttpSettings.Service> = {},
+  identity: { readonly profileName?: string; readonly relays?: ReadonlyArray<string> } = {}
+) =>
+  HttpLayer.pipe(
+    Layer.provide(BuildInfo.layerStatic({ version: BuildInfo.version, gitCommit })),
+    Layer.provide(Auth.layerApiToken(Redacted.make(token))),
+    Layer.provide(HttpSettings.layer({ ...HttpSettings.defaults, ...settings })),
+    Layer.provide(
+      ServerIdentity.layer({
+        publicKey,
+        mainKey,
+        profileName: Option.fromNullable(identity.profileName),
+        relays: identity.relays ?? relays
+      })
+    ),
+    Layer.provideMerge(NodeHttpServer.layerTest)
+  )
+
+/** Adds the bearer token. */
+export const authed = HttpClientRequest.bearerToken(token)
+
+/** Sends a request and reads its status, headers and body text. */
+export const send = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.gen(function* () {
+    const client = yield* HttpClient.HttpClient
+    const response: HttpClientResponse.HttpClientResponse = yield* client.execute(request)
+    const text = yield* response.text
+    return { status: response.status, headers: response.headers, text }
+  })
+
+/** Sends a request and parses its JSON body. */
+export const sendJson = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.map(send(request), (r) => ({ ...r, json: JSON.parse(r.text) as unknown }))
+
+/** A POST with a raw body and content type. */
+export const postRaw = (path: string, body: string, contentType?: string) =>
+  HttpClientRequest.post(path).pipe(
+    contentType === undefined
+      ? HttpClientRequest.setBody(HttpBody.raw(new TextEncoder().encode(body)))
+      : HttpClientRequest.bodyText(body, contentType)
+  )
+
+/** A JSON request exactly as the official client sends it (`Content-Type: application/json`). */
+export const jsonRequest = (method: "POST" | "DELETE", path: string, body: unknown) =>
+  HttpClientRequest.make(method)(path).pipe(HttpClientRequest.bodyText(JSON.stringify(body), "application/json"))
