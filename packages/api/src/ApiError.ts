@@ -160,7 +160,7 @@ const response = <Self extends ApiError>(
       decode: (failure) => new Class({ error: failure.error }),
       encode: (error) => ({ success: false as const, error: error.error })
     }
-  ).annotations(HttpApiSchema.annotations({ status: statusOf[tag], identifier: `${tag}Error`, description }))
+  ).annotations(HttpApiSchema.annotations({ status: statusOf[tag], identifier: `${tag}Response`, description }))
 
 /** @category schemas */
 export const BadRequestResponse = response(BadRequest, "BadRequest", "A bad body, query, path parameter or key.")

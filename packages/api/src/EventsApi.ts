@@ -6,7 +6,6 @@
  */
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
 import * as Envelope from "./Envelope.js"
@@ -26,14 +25,31 @@ export const StreamEvents = Schema.Struct({
  */
 export const recurringPaymentCloseStreamId = "recurring-payment-close"
 
+const eventStreamContent = {
+  schema: {
+    type: "string",
+    description:
+      "Server-Sent Events: `retry: 3000`, then per event `id: <index>` and `data: <event JSON>` (a StreamEvent), " +
+      "`: ping` every 15 s, and `event: end` with `data: {\"stream_id\":…}` once the stream is finished."
+  }
+}
+
+// The SSE form shares the 200 response with the JSON form; HttpApi has one schema per status, so it is added here.
+const withEventStream = (operation: Record<string, unknown>): Record<string, unknown> => {
+  const responses = operation["responses"] as Record<string, { content?: Record<string, unknown> }> | undefined
+  const ok = responses?.["200"]
+  if (ok !== undefined) ok.content = { ...ok.content, "text/event-stream": eventStreamContent }
+  return operation
+}
+
 /** @category groups */
 export class EventsApi extends HttpApiGroup.make("events").add(
   HttpApiEndpoint.get("poll", "/events/:stream_id")
     .setPath(Schema.Struct({ stream_id: Schema.String }))
     .setUrlParams(Schema.Struct({ after: Schema.optional(Inputs.NonNegativeIntFromString) }))
     .addSuccess(Envelope.Success(StreamEvents))
-    .addSuccess(HttpApiSchema.Text({ contentType: "text/event-stream; charset=utf-8" }))
     .middleware(Authorization)
+    .annotate(OpenApi.Transform, withEventStream)
     .annotate(
       OpenApi.Description,
       "Events with index > `after` (all when absent), ascending. With `Accept: text/event-stream`: SSE, one " +

@@ -25,6 +25,30 @@ import { SessionApi } from "./SessionApi.js"
 import { SystemApi } from "./SystemApi.js"
 import { WalletApi } from "./WalletApi.js"
 
+const decodeErrorRef = "#/components/schemas/HttpApiDecodeError"
+
+/**
+ * Schema failures never reach clients as the framework's `HttpApiDecodeError`: the server answers them as
+ * `BadRequest` (differences.md §i). This removes the framework's error from the generated document.
+ */
+const withoutFrameworkDecodeError = (spec: Record<string, unknown>): Record<string, unknown> => {
+  const paths = (spec["paths"] ?? {}) as Record<string, Record<string, { responses?: Record<string, any> }>>
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      const bad = operation.responses?.["400"]
+      const schema = bad?.content?.["application/json"]?.schema
+      if (schema?.anyOf !== undefined) {
+        const rest = (schema.anyOf as Array<{ $ref?: string }>).filter((s) => s.$ref !== decodeErrorRef)
+        bad.content["application/json"].schema = rest.length === 1 ? rest[0] : { anyOf: rest }
+        bad.description = "A bad body, query, path parameter or key; the message names the field."
+      }
+    }
+  }
+  const components = spec["components"] as { schemas?: Record<string, unknown> } | undefined
+  if (components?.schemas !== undefined) delete components.schemas["HttpApiDecodeError"]
+  return spec
+}
+
 /** @category api */
 export class PortalApi extends HttpApi.make("portal")
   .add(SystemApi)
@@ -47,6 +71,7 @@ export class PortalApi extends HttpApi.make("portal")
   .addError(ApiError.NotImplementedResponse)
   .addError(ApiError.GatewayTimeoutResponse)
   .annotate(OpenApi.Title, "Portal REST API")
+  .annotate(OpenApi.Transform, withoutFrameworkDecodeError)
   .annotate(
     OpenApi.Description,
     "The Portal daemon: Nostr login and Lightning payments over a REST API compatible with portal-rest 0.4. " +

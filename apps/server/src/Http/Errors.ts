@@ -149,10 +149,10 @@ const isEventStream = (request: HttpServerRequest.HttpServerRequest): boolean =>
 export const middleware = (settings: {
   readonly requestTimeoutMs: number
   readonly corsOrigins: ReadonlyArray<string>
-}): ((app: HttpApp.Default) => HttpApp.Default) => {
+}): (<E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<never, R | HttpServerRequest.HttpServerRequest>) => {
   const cors =
     settings.corsOrigins.length === 0
-      ? (app: HttpApp.Default) => app
+      ? <E, R>(app: HttpApp.Default<E, R>) => app
       : HttpMiddleware.cors({
           allowedOrigins: settings.corsOrigins.includes("*") ? [] : settings.corsOrigins,
           allowedMethods: ["GET", "POST", "DELETE"],
