@@ -6,6 +6,8 @@ import * as Bolt11 from "@portal/wallet/Bolt11"
 import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
 import * as Wallet from "@portal/wallet/Wallet"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -169,6 +171,18 @@ layer(makeLayer("nip44_v2 nip04"), { excludeTestServices: true })("Wallet.layerN
     })
   )
 
+  it.effect("layerNwcConfig reads wallet.nwc.url from the config provider", () =>
+    Effect.gen(function* () {
+      const service = yield* NwcWalletService.NwcWalletService
+      const provider = ConfigProvider.fromMap(new Map([["wallet.nwc.url", Redacted.value(service.url)]]))
+      const fromConfig = Wallet.layerNwcConfig({
+        url: Config.redacted("url").pipe(Config.nested("nwc"), Config.nested("wallet"))
+      }).pipe(Layer.provide(Layer.setConfigProvider(provider)))
+      const balance = yield* Effect.flatMap(Wallet.Wallet, (w) => w.balance).pipe(Effect.provide(fromConfig))
+      assert.strictEqual(balance, yield* (yield* Wallet.Wallet).balance)
+    })
+  )
+
   it.effect("the connection URL stays redacted", () =>
     Effect.gen(function* () {
       const service = yield* NwcWalletService.NwcWalletService
@@ -189,6 +203,26 @@ layer(makeLayer("nip04"), { excludeTestServices: true })("Wallet.layerNwc with a
       const settlement = yield* wallet.awaitSettlement(invoice.paymentHash)
       assert.strictEqual(settlement._tag, "Settled")
       assert.deepStrictEqual(yield* requestEncryptions.pipe(Effect.map((e) => [...new Set(e)])), ["nip04"])
+    })
+  )
+})
+
+layer(makeLayer("nip44_v2 nip04"), { excludeTestServices: true })("Wallet.layerNwc when the relay goes away", (it) => {
+  it.effect("relay down → WalletUnreachable at once; relay back → the wallet answers again", () =>
+    Effect.gen(function* () {
+      const wallet = yield* Wallet.Wallet
+      const relay = yield* TestRelay.TestRelay
+      const balance = yield* wallet.balance
+      yield* relay.stop
+      const error = yield* Effect.flip(wallet.balance).pipe(Effect.timeout("5 seconds"))
+      assert.strictEqual(error._tag, "WalletUnreachable")
+      yield* relay.start
+      // The first request after the restart may time out while the connections come back.
+      const again = yield* wallet.balance.pipe(
+        Effect.retry({ while: (e) => e._tag === "WalletTimeout" || e._tag === "WalletUnreachable", times: 5 }),
+        Effect.timeout("40 seconds")
+      )
+      assert.strictEqual(again, balance)
     })
   )
 })
