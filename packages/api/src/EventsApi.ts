@@ -30,7 +30,7 @@ const eventStreamContent = {
     type: "string",
     description:
       "Server-Sent Events: `retry: 3000`, then per event `id: <index>` and `data: <event JSON>` (a StreamEvent), " +
-      "`: ping` every 15 s, and `event: end` with `data: {\"stream_id\":…}` once the stream is finished."
+      '`: ping` every 15 s, and `event: end` with `data: {"stream_id":…}` once the stream is finished.'
   }
 }
 

@@ -66,7 +66,8 @@ const isU64Decimal = (s: string): boolean => {
 
 /**
  * A request timestamp (differences.md §a): a JSON string of decimal digits up to u64::MAX, or a JSON integer from 0
- * to `Number.MAX_SAFE_INTEGER`; decoded to Unix seconds, encoded as a decimal string (the reference's form).
+ * to `Number.MAX_SAFE_INTEGER`; decoded to Unix seconds, encoded as a decimal string (the reference's form). Strings
+ * beyond 2^53 s (285 million years, i.e. "never") decode to `Number.MAX_SAFE_INTEGER`.
  * @category timestamps
  */
 export const Timestamp: Schema.Schema<Primitives.UnixSeconds, unknown> = lenient(
@@ -81,7 +82,7 @@ export const Timestamp: Schema.Schema<Primitives.UnixSeconds, unknown> = lenient
   (input) =>
     (typeof input === "string" && isU64Decimal(input)) ||
     (typeof input === "number" && Number.isSafeInteger(input) && input >= 0)
-      ? Either.right(Number(input))
+      ? Either.right(Math.min(Number(input), Number.MAX_SAFE_INTEGER))
       : Either.left(`expected Unix seconds as a decimal string or integer, got ${show(input)}`),
   (seconds) => String(seconds),
   "TimestampInput"

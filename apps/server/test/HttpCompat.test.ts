@@ -1,0 +1,278 @@
+/**
+ * rest-api.md Appendix A: the requests the official portal-sdk 0.4.1 client sends, replayed byte for byte (its
+ * transport rules of A.1: `Authorization: Bearer` on every request, `Content-Type: application/json` only with a
+ * body, compact JSON bodies, `encodeURIComponent` path parameters), with the responses read the way the client reads
+ * them. Routes whose services are not built yet must still accept the request (no 400) and answer a JSON 501 that the
+ * client surfaces as `API_ERROR`.
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { assert, describe, layer } from "@effect/vitest"
+import { PublicKeyHex } from "@portal/protocol/Primitives"
+import * as PublicKey from "@portal/protocol/PublicKey"
+import * as BuildInfo from "@portal/server/BuildInfo"
+import * as Effect from "effect/Effect"
+import { gitCommit, layer as serverLayer, publicKey, relays, send, token } from "./HttpServerTest.js"
+
+const userKey = PublicKeyHex.make("c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5")
+const userNpub = PublicKey.toNpub(userKey)
+
+type ClientResult =
+  | { readonly kind: "data"; readonly data: unknown }
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "HTTP_ERROR" | "PARSE_ERROR"; readonly message: string }
+  | { readonly kind: "API_ERROR"; readonly message: unknown; readonly statusCode: number }
+
+/** The official client's response handling, A.1 steps 1–4. */
+const asClient = (r: { status: number; headers: Record<string, string>; text: string }): ClientResult => {
+  const ok = r.status >= 200 && r.status < 300
+  if (!(r.headers["content-type"] ?? "").includes("application/json")) {
+    return ok ? { kind: "text", text: r.text } : { kind: "HTTP_ERROR", message: `HTTP ${r.status}: ${r.text}` }
+  }
+  let json: { success?: unknown; data?: unknown; error?: unknown }
+  try {
+    json = JSON.parse(r.text)
+  } catch {
+    return { kind: "PARSE_ERROR", message: r.text }
+  }
+  if (!ok || json.success !== true) {
+    return { kind: "API_ERROR", message: json.error ?? `HTTP ${r.status}`, statusCode: r.status }
+  }
+  return { kind: "data", data: json.data }
+}
+
+/** A request as the client's `fetch` builds it. */
+const clientRequest = (method: "GET" | "POST" | "DELETE", path: string, body?: unknown) => {
+  const base = HttpClientRequest.make(method)(path).pipe(
+    HttpClientRequest.setHeader("authorization", `Bearer ${token}`)
+  )
+  return body === undefined ? base : HttpClientRequest.bodyText(base, JSON.stringify(body), "application/json")
+}
+
+const call = (method: "GET" | "POST" | "DELETE", path: string, body?: unknown) =>
+  Effect.map(send(clientRequest(method, path, body)), (r) => ({ status: r.status, result: asClient(r) }))
+
+// Every A.2 row whose service is not built yet, with optional fields absent and with them null.
+const pending: ReadonlyArray<readonly [string, "GET" | "POST" | "DELETE", string, unknown]> = [
+  ["newKeyHandshakeUrl()", "POST", "/key-handshake", { static_token: null, no_request: false }],
+  [
+    "newKeyHandshakeUrl(token, null)",
+    "POST",
+    "/key-handshake",
+    { static_token: "table-14-restaurant-a", no_request: null }
+  ],
+  ["authenticateKey", "POST", "/authenticate-key", { main_key: userNpub, subkeys: [] }],
+  [
+    "requestSinglePayment (absent)",
+    "POST",
+    "/payments/single",
+    { main_key: userKey, subkeys: [], payment_request: { description: "Coffee", amount: 10000, currency: "Millisats" } }
+  ],
+  [
+    "requestSinglePayment (null)",
+    "POST",
+    "/payments/single",
+    {
+      main_key: userKey,
+      subkeys: [],
+      payment_request: {
+        description: "Coffee",
+        amount: 1999,
+        currency: "EUR",
+        subscription_id: null,
+        auth_token: null,
+        request_id: null
+      }
+    }
+  ],
+  [
+    "requestPaymentRaw (absent, number expires_at)",
+    "POST",
+    "/payments/raw",
+    {
+      main_key: userKey,
+      subkeys: [],
+      payment_request: {
+        amount: 10000,
+        currency: "Millisats",
+        description: "x",
+        invoice: "lnbc1",
+        expires_at: 4102444800
+      }
+    }
+  ],
+  [
+    "requestPaymentRaw (null)",
+    "POST",
+    "/payments/raw",
+    {
+      main_key: userKey,
+      subkeys: [],
+      payment_request: {
+        amount: 10000,
+        currency: "Millisats",
+        description: null,
+        invoice: "lnbc1",
+        expires_at: "4102444800",
+        subscription_id: null,
+        auth_token: null,
+        current_exchange_rate: null
+      }
+    }
+  ],
+  [
+    "requestRecurringPayment (absent)",
+    "POST",
+    "/payments/recurring",
+    {
+      main_key: userKey,
+      subkeys: [],
+      payment_request: {
+        amount: 10000,
+        currency: "Millisats",
+        recurrence: { calendar: "monthly", first_payment_due: "4102444800" },
+        expires_at: "4102444800"
+      }
+    }
+  ],
+  [
+    "requestRecurringPayment (null)",
+    "POST",
+    "/payments/recurring",
+    {
+      main_key: userKey,
+      subkeys: [],
+      payment_request: {
+        amount: 10000,
+        currency: "Millisats",
+        recurrence: { calendar: "monthly", first_payment_due: "4102444800", until: null, max_payments: null },
+        description: null,
+        current_exchange_rate: null,
+        expires_at: "4102444800",
+        auth_token: null
+      }
+    }
+  ],
+  [
+    "closeRecurringPayment",
+    "POST",
+    "/payments/recurring/close",
+    { main_key: userKey, subkeys: [], subscription_id: "sub-1" }
+  ],
+  ["fetchProfile", "GET", `/profile/${encodeURIComponent(`nostr:${userNpub}`)}`, undefined],
+  [
+    "requestInvoice (absent)",
+    "POST",
+    "/invoices/request",
+    { recipient_key: userKey, subkeys: [], content: { amount: 5000, currency: "Millisats", expires_at: "4102444800" } }
+  ],
+  [
+    "requestInvoice (null)",
+    "POST",
+    "/invoices/request",
+    {
+      recipient_key: userKey,
+      subkeys: [],
+      content: {
+        amount: 5000,
+        currency: "Millisats",
+        expires_at: "4102444800",
+        description: null,
+        refund_invoice: null,
+        request_id: null
+      }
+    }
+  ],
+  ["payInvoice", "POST", "/invoices/pay", { invoice: "lnbc1" }],
+  ["issueJwt", "POST", "/jwt/issue", { target_key: userKey, duration_hours: 24 }],
+  ["verifyJwt", "POST", "/jwt/verify", { pubkey: publicKey, token: "a.b.c" }],
+  [
+    "requestCashu",
+    "POST",
+    "/cashu/request",
+    { recipient_key: userKey, subkeys: [], mint_url: "https://mint.example", unit: "sat", amount: 10 }
+  ],
+  ["sendCashuDirect", "POST", "/cashu/send-direct", { main_key: userKey, subkeys: [], token: "cashuA" }],
+  [
+    "mintCashu",
+    "POST",
+    "/cashu/mint",
+    { mint_url: "https://mint.example", unit: "sat", amount: 10, static_auth_token: null, description: null }
+  ],
+  [
+    "burnCashu",
+    "POST",
+    "/cashu/burn",
+    { mint_url: "https://mint.example", unit: "sat", token: "cashuA", static_auth_token: null }
+  ],
+  ["addRelay", "POST", "/relays", { relay: "wss://relay.example.org" }],
+  ["removeRelay", "DELETE", "/relays", { relay: "wss://relay.example.org" }],
+  ["fetchNip05Profile", "GET", `/nip05/${encodeURIComponent("user@domain.example")}`, undefined],
+  ["getWalletInfo", "GET", "/wallet/info", undefined],
+  ["getEvents (first poll)", "GET", `/events/${encodeURIComponent("recurring-payment-close")}`, undefined],
+  ["getEvents (after)", "GET", `/events/${encodeURIComponent("recurring-payment-close")}?after=3`, undefined]
+]
+
+describe("official client compatibility (rest-api.md Appendix A)", () => {
+  layer(serverLayer(), { excludeTestServices: true })((it) => {
+    it.effect("health() gets the raw text OK, even with the bearer header", () =>
+      Effect.gen(function* () {
+        const r = yield* call("GET", "/health")
+        assert.deepStrictEqual(r.result, { kind: "text", text: "OK" })
+      })
+    )
+
+    it.effect("version(), info() and wellKnownNostrJson() read their data from the envelope", () =>
+      Effect.gen(function* () {
+        const version = yield* call("GET", "/version")
+        assert.deepStrictEqual(version.result, {
+          kind: "data",
+          data: { version: BuildInfo.version, git_commit: gitCommit }
+        })
+        const info = yield* call("GET", "/info")
+        assert.strictEqual(info.result.kind, "data")
+        assert.strictEqual((info.result as { data: { public_key: string } }).data.public_key, publicKey)
+        const wellKnown = yield* call("GET", "/well-known/nostr.json")
+        assert.deepStrictEqual(wellKnown.result, {
+          kind: "data",
+          data: { names: { _: publicKey }, relays: { [publicKey]: relays } }
+        })
+      })
+    )
+
+    it.effect("calculateNextOccurrence(calendar, from) gets a decimal string", () =>
+      Effect.gen(function* () {
+        const r = yield* call("POST", "/calendar/next-occurrence", { calendar: "daily", from: "1700000000" })
+        assert.strictEqual(r.status, 200)
+        assert.deepStrictEqual(r.result, { kind: "data", data: { next_occurrence: "1700006400" } })
+      })
+    )
+
+    it.effect("every other method's request is accepted as sent and answered with a JSON 501 (API_ERROR)", () =>
+      Effect.gen(function* () {
+        for (const [name, method, path, body] of pending) {
+          const r = yield* call(method, path, body)
+          assert.strictEqual(r.status, 501, `${name}: ${JSON.stringify(r.result)}`)
+          assert.strictEqual(r.result.kind, "API_ERROR", name)
+          const message = (r.result as { message: unknown }).message
+          assert.isString(message, name)
+          assert.match(message as string, / is not implemented yet$/, name)
+        }
+      })
+    )
+
+    it.effect("errors reach the client as API_ERROR with a string message and a 4xx status", () =>
+      Effect.gen(function* () {
+        const badKey = yield* call("POST", "/authenticate-key", { main_key: "nope", subkeys: [] })
+        const badBody = yield* call("POST", "/calendar/next-occurrence", { calendar: "daily" })
+        const unknownRoute = yield* call("GET", "/ws")
+        const unauthorized = yield* Effect.map(send(HttpClientRequest.get("/info")), asClient)
+        for (const result of [badKey.result, badBody.result, unknownRoute.result, unauthorized]) {
+          assert.strictEqual(result.kind, "API_ERROR")
+          const { message, statusCode } = result as { message: unknown; statusCode: number }
+          assert.isString(message)
+          assert.isTrue(statusCode >= 400 && statusCode < 500, String(statusCode))
+        }
+      })
+    )
+  })
+})
