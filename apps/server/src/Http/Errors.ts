@@ -139,6 +139,38 @@ const toResponse = (request: HttpServerRequest.HttpServerRequest, cause: Cause.C
   return internalError(request, cause)
 }
 
+/**
+ * Runs `effect` in a child fiber and fails with `onTimeout` if it has not finished after `ms`, interrupting it.
+ * Cheaper per request than `Effect.timeoutFail` (one fiber and a plain timer instead of a race of two fibers).
+ */
+const withDeadline = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  ms: number,
+  onTimeout: ApiError.GatewayTimeout
+): Effect.Effect<A, E | ApiError.GatewayTimeout, R> =>
+  Effect.flatMap(Effect.fork(effect), (fiber) =>
+    Effect.async<A, E | ApiError.GatewayTimeout>((resume) => {
+      let done = false
+      const timer = setTimeout(() => {
+        if (done) return
+        done = true
+        fiber.unsafeInterruptAsFork(fiber.id())
+        resume(Effect.fail(onTimeout))
+      }, ms)
+      fiber.addObserver((exit) => {
+        clearTimeout(timer)
+        if (done) return
+        done = true
+        resume(exit)
+      })
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        done = true
+        fiber.unsafeInterruptAsFork(fiber.id())
+      })
+    })
+  )
+
 const isEventStream = (request: HttpServerRequest.HttpServerRequest): boolean =>
   (request.headers["accept"] ?? "").includes("text/event-stream")
 
@@ -164,10 +196,9 @@ export const middleware = (settings: {
   return (app) =>
     cors(
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        (isEventStream(request)
-          ? app
-          : Effect.timeoutFail(app, { duration: settings.requestTimeoutMs, onTimeout: () => timeout })
-        ).pipe(Effect.catchAllCause((cause) => toResponse(request, cause)))
+        (isEventStream(request) ? app : withDeadline(app, settings.requestTimeoutMs, timeout)).pipe(
+          Effect.catchAllCause((cause) => toResponse(request, cause))
+        )
       )
     )
 }
