@@ -30,7 +30,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Bolt11 from "./Bolt11.js"
 import * as Getalby from "./internal/getalby.js"
-import { type WalletError, WalletNotConfigured, WalletUnreachable } from "./WalletError.js"
+import { type WalletError, WalletNotConfigured, WalletTimeout, WalletUnreachable } from "./WalletError.js"
 
 /**
  * A fresh invoice: the BOLT11 to hand to the payer and the hash to watch.
@@ -214,6 +214,8 @@ export interface NwcOptions {
   readonly url: Redacted.Redacted<string>
   /** How often `lookup_invoice` is polled while waiting for a settlement. Default 1 second. */
   readonly pollInterval?: Duration.DurationInput
+  /** How long one `lookup_invoice` of that polling may take before it is retried. Default 10 seconds. */
+  readonly pollTimeout?: Duration.DurationInput
 }
 
 const badReply = (op: string, detail: string) => new WalletUnreachable({ op, reason: "BadReply", detail })
@@ -233,7 +235,15 @@ const statusFromTransaction = (op: string, paymentHash: string, tx: Getalby.Tran
     )
     const amountMsat = yield* decodeMsat(op, tx.amount)
     const nowSecs = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-    const expiresAt = UnixSeconds.make(Math.max(0, Math.floor(tx.expires_at ?? Number.MAX_SAFE_INTEGER)))
+    // No expires_at: fall back to the expiry written in the invoice itself, else treat it as not expiring.
+    const fromInvoice =
+      (tx.expires_at ?? undefined) === undefined && tx.invoice
+        ? yield* Bolt11.decode(tx.invoice).pipe(
+            Effect.map((d) => d.expiresAt),
+            Effect.orElseSucceed(() => undefined)
+          )
+        : undefined
+    const expiresAt = UnixSeconds.make(Math.max(0, Math.floor(tx.expires_at ?? fromInvoice ?? Number.MAX_SAFE_INTEGER)))
     const settled = tx.state === "settled" || ((tx.state ?? undefined) === undefined && (tx.settled_at ?? 0) > 0)
     if (settled) {
       const preimage = tx.preimage ?? ""
@@ -263,6 +273,7 @@ const isTransient = (e: WalletError) =>
 export const makeNwc = Effect.fnUntraced(function* (options: NwcOptions) {
   const client = yield* Effect.acquireRelease(Getalby.connect(options.url), Getalby.close)
   const pollInterval = Duration.decode(options.pollInterval ?? "1 second")
+  const pollTimeout = Duration.decode(options.pollTimeout ?? "10 seconds")
 
   const makeInvoice = Effect.fn("Wallet.makeInvoice")(function* (request: MakeInvoice) {
     const tx = yield* Getalby.makeInvoice({
@@ -297,7 +308,20 @@ export const makeNwc = Effect.fnUntraced(function* (options: NwcOptions) {
 
   const awaitSettlement = Effect.fn("Wallet.awaitSettlement")(function* (paymentHash: Bolt11.PaymentHash) {
     const poll = lookupInvoice(paymentHash).pipe(
-      Effect.retry({ times: 5, while: isTransient, schedule: Schedule.spaced(pollInterval) })
+      // A request lost while a relay reconnects would otherwise wait for the sdk's 60 s reply timeout.
+      Effect.timeoutFail({
+        duration: pollTimeout,
+        onTimeout: () =>
+          new WalletTimeout({ op: "lookup_invoice", detail: `no reply in ${Duration.format(pollTimeout)}` })
+      }),
+      // A relay or wallet hiccup does not end the wait: back off up to 30 s between tries, for up to 10 minutes.
+      Effect.retry({
+        while: isTransient,
+        schedule: Schedule.exponential(pollInterval).pipe(
+          Schedule.union(Schedule.spaced("30 seconds")),
+          Schedule.upTo("10 minutes")
+        )
+      })
     )
     const status = yield* poll.pipe(
       Effect.repeat(

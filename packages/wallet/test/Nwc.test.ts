@@ -9,6 +9,7 @@ import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -223,6 +224,25 @@ layer(makeLayer("nip44_v2 nip04"), { excludeTestServices: true })("Wallet.layerN
         Effect.timeout("40 seconds")
       )
       assert.strictEqual(again, balance)
+    })
+  )
+})
+
+layer(makeLayer("nip44_v2 nip04"), { excludeTestServices: true })("Wallet.layerNwc waiting through an outage", (it) => {
+  it.effect("awaitSettlement keeps polling through a relay restart and sees the payment made meanwhile", () =>
+    Effect.gen(function* () {
+      const wallet = yield* Wallet.Wallet
+      const relay = yield* TestRelay.TestRelay
+      const invoice = yield* wallet.makeInvoice({ amountMsat: Msat.make(4_000), description: "outage" })
+      const waiter = yield* Effect.fork(wallet.awaitSettlement(invoice.paymentHash))
+      yield* Effect.sleep("200 millis")
+      yield* relay.stop
+      const payment = yield* (yield* user).payInvoice(invoice.bolt11)
+      yield* Effect.sleep("500 millis")
+      yield* relay.start
+      const settlement = yield* Fiber.join(waiter).pipe(Effect.timeout("45 seconds"))
+      assert.strictEqual(settlement._tag, "Settled")
+      if (settlement._tag === "Settled") assert.strictEqual(settlement.preimage, payment.preimage)
     })
   )
 })
