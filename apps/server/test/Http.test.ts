@@ -30,6 +30,17 @@ describe("HTTP edge", () => {
         assert.strictEqual(r.status, 405)
         assert.strictEqual(r.headers["allow"], "GET, POST, DELETE")
         assert.deepStrictEqual(r.json, failure("Method not allowed: PUT /relays (allowed: GET, POST, DELETE)"))
+        const post = yield* sendJson(HttpClientRequest.post("/version"))
+        assert.strictEqual(post.status, 405)
+        assert.strictEqual(post.headers["allow"], "GET")
+      })
+    )
+
+    it.effect("a malformed percent-encoding in a path parameter is 400, not 405", () =>
+      Effect.gen(function* () {
+        const r = yield* sendJson(HttpClientRequest.get("/profile/%ZZ").pipe(authed))
+        assert.strictEqual(r.status, 400)
+        assert.deepStrictEqual(r.json, failure("Malformed URL path: /profile/%ZZ"))
       })
     )
 

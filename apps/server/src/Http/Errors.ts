@@ -5,7 +5,8 @@
  *   `WWW-Authenticate: Bearer`;
  * - schema failures of the path, query or body → 400 naming the first failing field
  *   (`payment_request.amount: expected an integer greater than 0, got 0`);
- * - no route → 404 `Not found: GET /nope`, or 405 with `Allow` when the path exists with other methods;
+ * - no route → 404 `Not found: GET /nope`, or 405 with `Allow` when the path exists with other methods (400 when
+ *   it exists with this method but its percent-encoding is malformed);
  * - the request timeout (`server.request_timeout_ms`, SSE exempt) → 504;
  * - anything else is a genuine fault → 500 `Internal error (ref …); see the server log`, logged with the same ref.
  *
@@ -97,6 +98,8 @@ export const noRoute = (method: string, url: string): HttpServerResponse.HttpSer
   const path = pathOf(url)
   const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))]
   if (allowed.length === 0) return respond(new ApiError.NotFound({ error: `Not found: ${method} ${path}` }))
+  // The method is served here, yet the router refused the URL: a malformed percent-encoding such as `%ZZ`.
+  if (allowed.includes(method)) return respond(new ApiError.BadRequest({ error: `Malformed URL path: ${path}` }))
   return HttpServerResponse.setHeader(
     respond(
       new ApiError.MethodNotAllowed({
