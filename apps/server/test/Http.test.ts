@@ -143,6 +143,17 @@ describe("HTTP edge", () => {
             "Invalid subkeys: expected 64 hex characters, npub1… or nostr:npub1…"
           ],
           ["/relays", { relay: "https://relay.example" }, "relay: expected a ws:// or wss:// URL"],
+          ["/key-handshake", { no_request: "yes" }, 'no_request: expected boolean, got "yes"'],
+          [
+            "/authenticate-key",
+            { main_key: "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", subkeys: 5 },
+            "subkeys: expected an array, got 5"
+          ],
+          [
+            "/payments/single",
+            { main_key: "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798" },
+            "payment_request: is required"
+          ],
           [
             "/jwt/issue",
             { target_key: "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", duration_hours: 0 },

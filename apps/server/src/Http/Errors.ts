@@ -55,7 +55,14 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
  * @category messages
  */
 export const formatIssue = (issue: Issue): string => {
-  const message = issue.message === "is missing" ? "is required" : issue.message
+  const message =
+    issue.message === "is missing"
+      ? "is required"
+      : issue.message.replace(
+          /^Expected (.+), actual (.+)$/s,
+          (_, expected: string, actual: string) =>
+            `expected ${/^ReadonlyArray<.*>$/s.test(expected) ? "an array" : expected}, got ${actual}`
+        )
   if (message.startsWith("Invalid ")) return message
   const path = formatPath(issue.path)
   return path === "" ? message : `${path}: ${message}`
