@@ -11,7 +11,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { secp256k1 } from "@noble/curves/secp256k1.js"
+import * as Keys from "@portal/nostr/Keys"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -38,23 +38,21 @@ interface SecretSpec {
   readonly key: string
   readonly file: string
   readonly label: string
-  readonly generate: () => string
+  readonly generate: Effect.Effect<string>
 }
-
-const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
 
 const authTokenSpec: SecretSpec = {
   key: "auth.auth_token",
   file: "auth_token",
   label: "API token",
-  generate: () => randomBytes(32).toString("hex")
+  generate: Effect.sync(() => randomBytes(32).toString("hex"))
 }
 
 const privateKeySpec: SecretSpec = {
   key: "nostr.private_key",
   file: "nostr_private_key",
   label: "Nostr secret key",
-  generate: () => toHex(secp256k1.utils.randomSecretKey())
+  generate: Effect.map(Keys.generate, (keys) => Redacted.value(Keys.secretHex(keys)))
 }
 
 const placeholders = new Set(["", "your-auth-token", "your-nostr-private-key"])
@@ -87,7 +85,8 @@ const resolveOne = (
       })
     }
     yield* fs.makeDirectory(dataDir, { recursive: true, mode: 0o700 }).pipe(Effect.mapError(fail("create")))
-    yield* fs.writeFileString(file, spec.generate() + "\n", { mode: 0o600 }).pipe(Effect.mapError(fail("write")))
+    const generated = yield* spec.generate
+    yield* fs.writeFileString(file, generated + "\n", { mode: 0o600 }).pipe(Effect.mapError(fail("write")))
     yield* fs.chmod(file, 0o600).pipe(Effect.mapError(fail("protect")))
     yield* Console.error(`Generated ${spec.label} and stored it in ${file} (mode 0600)`)
     return Redacted.make((yield* fs.readFileString(file).pipe(Effect.mapError(fail("read")))).trim())

@@ -8,6 +8,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
+import * as Keys from "@portal/nostr/Keys"
 import * as Option from "effect/Option"
 import * as Config from "./Config.js"
 import * as Secrets from "./Secrets.js"
@@ -17,6 +18,8 @@ export interface Loaded {
   readonly paths: Config.Paths
   readonly settings: Config.Settings
   readonly secrets: Secrets.Secrets
+  /** The daemon's Nostr key pair, from `secrets.privateKey` (64-hex or `nsec1…`). */
+  readonly keys: Keys.KeyPair
 }
 
 const readConfigFile = (file: string) =>
@@ -61,5 +64,13 @@ export const load = (options: {
       dataDir: paths.dataDir,
       sharedDatabase: Option.isSome(settings.database.url)
     })
-    return { paths, settings, secrets }
+    const keys = yield* Keys.fromSecret(secrets.privateKey).pipe(
+      Effect.mapError(
+        (e) =>
+          new Secrets.StartupError({
+            message: `Invalid configuration: nostr.private_key (PORTAL__NOSTR__PRIVATE_KEY): ${e.message}`
+          })
+      )
+    )
+    return { paths, settings, secrets, keys }
   })

@@ -9,7 +9,6 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -21,7 +20,6 @@ import * as Auth from "./Auth.js"
 import { HttpLayer } from "./Http.js"
 import * as HttpSettings from "./Http/HttpSettings.js"
 import * as ServerIdentity from "./Http/ServerIdentity.js"
-import * as Secrets from "./Secrets.js"
 import * as Startup from "./Startup.js"
 
 const appDirectory = fileURLToPath(new URL(".", import.meta.url))
@@ -39,17 +37,17 @@ const startup = { argv: process.argv.slice(2), env: process.env, home: homedir()
 
 const MainLayer = Layer.unwrapEffect(
   Effect.gen(function* () {
-    const { secrets, settings } = yield* Startup.load(startup)
-    const publicKey = yield* Either.mapLeft(
-      ServerIdentity.publicKeyOfSecret(secrets.privateKey),
-      (message) => new Secrets.StartupError({ message: `Invalid configuration: ${message}` })
-    )
+    const { keys, secrets, settings } = yield* Startup.load(startup)
     return HttpLayer.pipe(
       Layer.provide(BuildInfo.layer(appDirectory)),
       Layer.provide(Auth.layerApiToken(secrets.authToken)),
       Layer.provide(HttpSettings.layer(settings.server)),
       Layer.provide(
-        ServerIdentity.layer({ publicKey, profileName: settings.profile.name, relays: settings.nostr.relays })
+        ServerIdentity.layer({
+          publicKey: keys.publicKey,
+          profileName: settings.profile.name,
+          relays: settings.nostr.relays
+        })
       ),
       Layer.provide(NodeHttpServer.layer(createServer, settings.info)),
       Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))

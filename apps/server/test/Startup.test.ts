@@ -1,5 +1,6 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
+import * as Keys from "@portal/nostr/Keys"
 import * as Config from "@portal/server/Config"
 import * as Startup from "@portal/server/Startup"
 import * as Effect from "effect/Effect"
@@ -113,6 +114,20 @@ describe("Startup.load", () => {
         PORTAL__NOSTR__PRIVATE_KEY: "11".repeat(32)
       })
       assert.isTrue(Option.isSome(ok.settings.database.url))
+    })
+  )
+
+  it.effect("accepts the Nostr key as hex or nsec and refuses a bad one without echoing it", () =>
+    Effect.gen(function* () {
+      const hex = "5077c0c3cbbd6f772cf9adfcc2be0f89489e308ecb231671c525605c9c33323a"
+      const fromHex = yield* load({ PORTAL__NOSTR__PRIVATE_KEY: hex })
+      const nsec = Redacted.value(Keys.nsec(fromHex.keys))
+      const fromNsec = yield* load({ PORTAL__NOSTR__PRIVATE_KEY: nsec })
+      assert.strictEqual(fromNsec.keys.publicKey, fromHex.keys.publicKey)
+      const bad = "nsec1notarealkey" + "q".repeat(40)
+      const error = yield* Effect.flip(load({ PORTAL__NOSTR__PRIVATE_KEY: bad }))
+      assert.match(error.message, /^Invalid configuration: nostr\.private_key \(PORTAL__NOSTR__PRIVATE_KEY\): /)
+      assert.notInclude(error.message, bad)
     })
   )
 })

@@ -28,35 +28,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import Module, { createRequire } from "node:module"
+import { createRequire } from "node:module"
 import { WebSocketServer, type WebSocket } from "ws"
 
-/*
- * Workaround for a packaging bug: `@nostr-relay/common` 0.0.40 requires `@noble/hashes/sha256` without declaring
- * `@noble/hashes`, so Node finds the hoisted `@noble/hashes` 2.x, which has no `./sha256` export. Its declared
- * `@noble/curves` 1.x carries `@noble/hashes` 1.x, so requests for `@noble/hashes/*` coming from `@nostr-relay`
- * files are resolved from there. The hook touches nothing else. The proper fix is a pnpm `packageExtensions`
- * entry at the workspace root; then this block can go.
- */
+// CommonJS packages, loaded with require (see ecosystem.md §9). `@nostr-relay/common` gets its undeclared
+// `@noble/hashes` 1.x from the `packageExtensions` entry in pnpm-workspace.yaml.
 const requireHere = createRequire(import.meta.url)
-const resolveFilename: unknown = Reflect.get(Module, "_resolveFilename")
-if (typeof resolveFilename === "function" && Reflect.get(resolveFilename, "portalNobleHook") !== true) {
-  const hooked = function (this: unknown, request: unknown, parent: unknown, ...rest: Array<unknown>): unknown {
-    const from: unknown = typeof parent === "object" && parent !== null ? Reflect.get(parent, "filename") : undefined
-    if (
-      typeof request === "string" &&
-      request.startsWith("@noble/hashes/") &&
-      typeof from === "string" &&
-      from.includes(`${"/"}@nostr-relay${"/"}`)
-    ) {
-      const curves = createRequire(from).resolve("@noble/curves/secp256k1")
-      return createRequire(curves).resolve(request)
-    }
-    return Reflect.apply(resolveFilename, this, [request, parent, ...rest])
-  }
-  Reflect.set(hooked, "portalNobleHook", true)
-  Reflect.set(Module, "_resolveFilename", hooked)
-}
 
 const { EventRepository, EventUtils }: typeof import("@nostr-relay/common") = requireHere("@nostr-relay/common")
 const { NostrRelay }: typeof import("@nostr-relay/core") = requireHere("@nostr-relay/core")

@@ -5,14 +5,11 @@
  *
  * @since 0.1.0
  */
-import { schnorr } from "@noble/curves/secp256k1.js"
 import { PublicKeyHex } from "@portal/protocol/Primitives"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 
 /** @category models */
 export interface Service {
@@ -45,22 +42,3 @@ export const layer = (options: {
     profileName: options.profileName ?? Option.none(),
     relays: Effect.isEffect(options.relays) ? options.relays : Effect.succeed(options.relays)
   })
-
-/**
- * The x-only public key of a 64-hex secret key. (`nsec1…` keys are decoded by `@portal/nostr`'s `Keys.fromSecret`
- * once the daemon is wired to it; until then they are refused here with a message that names the key, not its value.)
- * @category keys
- */
-export const publicKeyOfSecret = (secret: Redacted.Redacted<string>): Either.Either<PublicKeyHex, string> => {
-  const value = Redacted.value(secret).trim()
-  if (!/^[0-9a-fA-F]{64}$/.test(value)) {
-    return Either.left("nostr.private_key: expected 64 hex characters (nsec keys are not supported yet)")
-  }
-  try {
-    return Either.right(
-      PublicKeyHex.make(Buffer.from(schnorr.getPublicKey(Uint8Array.from(Buffer.from(value, "hex")))).toString("hex"))
-    )
-  } catch {
-    return Either.left("nostr.private_key: not a valid secp256k1 secret key")
-  }
-}
