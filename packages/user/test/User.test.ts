@@ -17,6 +17,7 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -406,6 +407,91 @@ describe("auth challenges", () => {
         user.respond({ ...challenge, eventId: "0".repeat(64), expiresAt: UnixSeconds.make(now - 1) }, Auth.approve())
       )
       assert.strictEqual(late, "UserRequestExpired")
+    })
+  )
+})
+
+describe("policies", () => {
+  it.scopedLive("approveOnly approves the listed services and declines the others", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const { keys, user } = yield* userSide([relay.url])
+      const trusted = yield* serviceSide(relay.url)
+      const stranger = yield* serviceSide(relay.url)
+      yield* user.listen({ auth: Auth.approveOnly([trusted.keys.publicKey], "unknown service") })
+      const [fromTrusted, fromStranger] = yield* Effect.all(
+        [
+          Effect.flatMap(challengeContent("c-t"), (content) => authenticate(trusted, keys.publicKey, "c-t", content)),
+          Effect.flatMap(challengeContent("c-s"), (content) => authenticate(stranger, keys.publicKey, "c-s", content))
+        ],
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(fromTrusted.message.status._tag, "Approved")
+      assert.deepStrictEqual(fromStranger.message.status, { _tag: "Declined", reason: Option.some("unknown service") })
+    })
+  )
+
+  it.scopedLive("Ignore and a failing policy send nothing; a slow decision does not hold up the others", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const { keys, user } = yield* userSide([relay.url])
+      const service = yield* serviceSide(relay.url)
+      yield* user.listen({
+        auth: (challenge) =>
+          challenge.challenge === "c-ignore"
+            ? Effect.succeed(Auth.ignore)
+            : challenge.challenge === "c-fail"
+              ? Effect.fail("policy crashed")
+              : challenge.challenge === "c-slow"
+                ? Effect.as(Effect.sleep("1500 millis"), Auth.approve({ sessionToken: "slow" }))
+                : Effect.succeed(Auth.approve({ sessionToken: "fast" }))
+      })
+      const ask = (challenge: string) =>
+        Effect.flatMap(challengeContent(challenge), (content) =>
+          Effect.match(authenticate(service, keys.publicKey, challenge, content, "3 seconds"), {
+            onFailure: (error) => error._tag,
+            onSuccess: ({ message: { status } }) =>
+              status._tag === "Approved" ? `Replied ${status.sessionToken}` : `Replied ${status._tag}`
+          })
+        )
+      const started = yield* Clock.currentTimeMillis
+      const fast = yield* Effect.fork(
+        Effect.zip(
+          ask("c-fast"),
+          Effect.map(Clock.currentTimeMillis, (now) => now - started)
+        )
+      )
+      const [ignored, failed, slow] = yield* Effect.all([ask("c-ignore"), ask("c-fail"), ask("c-slow")], {
+        concurrency: "unbounded"
+      })
+      assert.strictEqual(ignored, "ConversationTimeout")
+      assert.strictEqual(failed, "ConversationTimeout")
+      assert.strictEqual(slow, "Replied slow")
+      const [fastEnded, fastMillis] = yield* fast
+      assert.strictEqual(fastEnded, "Replied fast")
+      assert.isBelow(fastMillis, 1500)
+    })
+  )
+
+  it.scopedLive("serve answers until it is interrupted, then nothing more", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const { keys, user } = yield* userSide([relay.url])
+      const service = yield* serviceSide(relay.url)
+      const serving = yield* Effect.fork(user.serve({ auth: Auth.approveAll }))
+      // serve has no readiness signal: give the relay a moment to register the REQ
+      yield* Effect.sleep("500 millis")
+      const before = yield* outcome(
+        Effect.flatMap(challengeContent("c-1"), (content) => authenticate(service, keys.publicKey, "c-1", content))
+      )
+      assert.strictEqual(before, "Success")
+      yield* Fiber.interrupt(serving)
+      const after = yield* outcome(
+        Effect.flatMap(challengeContent("c-2"), (content) =>
+          authenticate(service, keys.publicKey, "c-2", content, "2 seconds")
+        )
+      )
+      assert.strictEqual(after, "ConversationTimeout")
     })
   )
 })
