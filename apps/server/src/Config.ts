@@ -131,7 +131,7 @@ export const settings = Config.all({
     authToken: optionalSecret("auth_token"),
     nip98Pubkeys: list("nip98_pubkeys"),
     sessionTtlSecs: Config.integer("session_ttl_secs").pipe(
-      Config.validate({ message: "expected an integer from 10 to 86400", validation: (n) => n >= 10 && n <= 86400 }),
+      Config.validate({ message: "expected an integer from 60 to 86400", validation: (n) => n >= 60 && n <= 86400 }),
       Config.withDefault(300)
     )
   }).pipe(Config.nested("auth")),

@@ -3,7 +3,8 @@
  * checks) and the error edge (`Http/Errors.ts`), served by whichever `HttpServer` is provided (the real Node server in
  * `main.ts`, a random-port test server in tests).
  *
- * Needs: `BuildInfoTag`, `ServerIdentity`, `ApiToken` (Auth.ts) and `HttpSettings`.
+ * Needs: `BuildInfoTag`, `ServerIdentity`, `ApiToken` (Auth.ts), `HttpSettings`, and `Jwt`, `Sessions`,
+ * `SessionSettings` (`Http/Session.ts` `layer`).
  *
  * @since 0.1.0
  */
@@ -17,7 +18,9 @@ import { CalendarHandlers } from "./Http/Calendar.js"
 import { DocsHandlers } from "./Http/Docs.js"
 import { ErrorsLayer } from "./Http/Errors.js"
 import { IdentityHandlers } from "./Http/Identity.js"
+import { JwtHandlers } from "./Http/Jwt.js"
 import { NotImplementedHandlers } from "./Http/NotImplemented.js"
+import { SessionHandlers } from "./Http/Session.js"
 import { SystemHandlers } from "./Http/System.js"
 
 /** The implementations of the contract's middleware tags. */
@@ -29,6 +32,8 @@ export const HandlersLayer = Layer.mergeAll(
   DocsHandlers,
   IdentityHandlers,
   CalendarHandlers,
+  JwtHandlers,
+  SessionHandlers,
   NotImplementedHandlers
 ).pipe(Layer.provide(MiddlewareLayer))
 

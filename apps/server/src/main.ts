@@ -7,6 +7,7 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as SeenIds from "@portal/jwt/SeenIds"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -20,6 +21,7 @@ import * as Auth from "./Auth.js"
 import { HttpLayer } from "./Http.js"
 import * as HttpSettings from "./Http/HttpSettings.js"
 import * as ServerIdentity from "./Http/ServerIdentity.js"
+import * as Session from "./Http/Session.js"
 import * as Startup from "./Startup.js"
 
 const appDirectory = fileURLToPath(new URL(".", import.meta.url))
@@ -42,6 +44,10 @@ const MainLayer = Layer.unwrapEffect(
       Layer.provide(BuildInfo.layer(appDirectory)),
       Layer.provide(Auth.layerApiToken(secrets.authToken)),
       Layer.provide(HttpSettings.layer(settings.server)),
+      // NIP-98 replay ids: in memory (one instance) until the store is wired in
+      Layer.provide(
+        Session.layer({ keys, ...settings.auth, ...settings.server }).pipe(Layer.provide(SeenIds.layerMemory))
+      ),
       Layer.provide(
         ServerIdentity.layer({
           publicKey: keys.publicKey,

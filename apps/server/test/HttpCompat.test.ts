@@ -183,8 +183,6 @@ const pending: ReadonlyArray<readonly [string, "GET" | "POST" | "DELETE", string
     }
   ],
   ["payInvoice", "POST", "/invoices/pay", { invoice: "lnbc1" }],
-  ["issueJwt", "POST", "/jwt/issue", { target_key: userKey, duration_hours: 24 }],
-  ["verifyJwt", "POST", "/jwt/verify", { pubkey: publicKey, token: "a.b.c" }],
   [
     "requestCashu",
     "POST",
@@ -244,6 +242,19 @@ describe("official client compatibility (rest-api.md Appendix A)", () => {
         const r = yield* call("POST", "/calendar/next-occurrence", { calendar: "daily", from: "1700000000" })
         assert.strictEqual(r.status, 200)
         assert.deepStrictEqual(r.result, { kind: "data", data: { next_occurrence: "1700006400" } })
+      })
+    )
+
+    it.effect("issueJwt() then verifyJwt() round-trip the target key through the envelope", () =>
+      Effect.gen(function* () {
+        const issued = yield* call("POST", "/jwt/issue", { target_key: userKey, duration_hours: 24 })
+        assert.strictEqual(issued.status, 200)
+        const { token } = (issued.result as { data: { token: string } }).data
+        const verified = yield* call("POST", "/jwt/verify", { pubkey: publicKey, token })
+        assert.deepStrictEqual(verified.result, { kind: "data", data: { target_key: userKey } })
+        const bad = yield* call("POST", "/jwt/verify", { pubkey: publicKey, token: "a.b.c" })
+        assert.strictEqual(bad.status, 400)
+        assert.strictEqual(bad.result.kind, "API_ERROR")
       })
     )
 

@@ -1,18 +1,22 @@
 /**
  * The real daemon HTTP application on a random loopback port (`NodeHttpServer.layerTest`), with fixed build info,
  * API token, identity and settings, for the `Http*`, `Auth` and `OpenApi` tests. `HttpClient` requests go to it.
+ * The daemon signs JWTs and sessions with secret key 1 (public key `publicKey`); NIP-98 replay ids are in memory.
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as SeenIds from "@portal/jwt/SeenIds"
+import * as Keys from "@portal/nostr/Keys"
 import { PublicKeyHex } from "@portal/protocol/Primitives"
 import * as Auth from "@portal/server/Auth"
 import * as BuildInfo from "@portal/server/BuildInfo"
 import { HttpLayer } from "@portal/server/Http"
 import * as HttpSettings from "@portal/server/Http/HttpSettings"
 import * as ServerIdentity from "@portal/server/Http/ServerIdentity"
+import * as Session from "@portal/server/Http/Session"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -26,11 +30,31 @@ export const publicKey = PublicKeyHex.make("79be667ef9dcbbac55a06295ce870b07029b
 export const mainKey = PublicKeyHex.make("c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5")
 export const relays = ["wss://relay.one.example", "wss://relay.two.example"]
 
+/** The daemon's secret key in these tests (its public key is `publicKey`). */
+export const secretKey = "0000000000000000000000000000000000000000000000000000000000000001"
+
+/** `Jwt`, `Sessions` and their settings for the test daemon; NIP-98 login off unless `nip98Pubkeys` is given. */
+export const sessionLayer = (auth: Partial<Omit<Session.Options, "keys">> = {}) =>
+  Layer.unwrapEffect(
+    Effect.map(Effect.orDie(Keys.fromSecret(secretKey)), (keys) =>
+      Session.layer({
+        keys,
+        nip98Pubkeys: [],
+        sessionTtlSecs: 300,
+        publicUrl: Option.none(),
+        trustProxy: false,
+        ...auth
+      })
+    )
+  ).pipe(Layer.provide(SeenIds.layerMemory), Layer.orDie)
+
 export const layer = (
   settings: Partial<HttpSettings.Service> = {},
-  identity: { readonly profileName?: string; readonly relays?: ReadonlyArray<string> } = {}
+  identity: { readonly profileName?: string; readonly relays?: ReadonlyArray<string> } = {},
+  auth: Partial<Omit<Session.Options, "keys">> = {}
 ) =>
   HttpLayer.pipe(
+    Layer.provide(sessionLayer(auth)),
     Layer.provide(BuildInfo.layerStatic({ version: BuildInfo.version, gitCommit })),
     Layer.provide(Auth.layerApiToken(Redacted.make(token))),
     Layer.provide(HttpSettings.layer({ ...HttpSettings.defaults, ...settings })),

@@ -46,11 +46,6 @@ export const InvoicesHandlers = HttpApiBuilder.group(PortalApi, "invoices", (han
 )
 
 /** @category layers */
-export const JwtHandlers = HttpApiBuilder.group(PortalApi, "jwt", (handlers) =>
-  handlers.handle("issue", notImplemented("jwt", "issue")).handle("verify", notImplemented("jwt", "verify"))
-)
-
-/** @category layers */
 export const CashuHandlers = HttpApiBuilder.group(PortalApi, "cashu", (handlers) =>
   handlers
     .handle("request", notImplemented("cashu", "request"))
@@ -77,11 +72,6 @@ export const EventsHandlers = HttpApiBuilder.group(PortalApi, "events", (handler
   handlers.handle("poll", notImplemented("events", "poll"))
 )
 
-/** @category layers */
-export const SessionHandlers = HttpApiBuilder.group(PortalApi, "session", (handlers) =>
-  handlers.handle("nip98", notImplemented("session", "nip98"))
-)
-
 /**
  * Every group that is still a stub.
  * @category layers
@@ -90,10 +80,8 @@ export const NotImplementedHandlers = Layer.mergeAll(
   KeysHandlers,
   PaymentsHandlers,
   InvoicesHandlers,
-  JwtHandlers,
   CashuHandlers,
   RelaysHandlers,
   WalletHandlers,
-  EventsHandlers,
-  SessionHandlers
+  EventsHandlers
 )
