@@ -4,7 +4,8 @@
  * `main.ts`, a random-port test server in tests).
  *
  * Needs: `BuildInfoTag`, `ServerIdentity`, `ApiToken` (Auth.ts), `HttpSettings`, and `Jwt`, `Sessions`,
- * `SessionSettings` (`Http/Session.ts` `layer`).
+ * `SessionSettings` (`Http/Session.ts` `layer`),
+ * and `Streams`, `Handshakes`, `KeyAuth`, `Relays` (`Services.ts` `layer`).
  *
  * @since 0.1.0
  */
@@ -16,10 +17,13 @@ import { AuthorizationLayer } from "./Auth.js"
 import { JsonBodyLayer, OptionalJsonBodyLayer } from "./Http/Body.js"
 import { CalendarHandlers } from "./Http/Calendar.js"
 import { DocsHandlers } from "./Http/Docs.js"
+import { EventsHandlers } from "./Http/Events.js"
 import { ErrorsLayer } from "./Http/Errors.js"
 import { IdentityHandlers } from "./Http/Identity.js"
+import { KeysHandlers } from "./Http/Keys.js"
 import { JwtHandlers } from "./Http/Jwt.js"
 import { NotImplementedHandlers } from "./Http/NotImplemented.js"
+import { RelaysHandlers } from "./Http/Relays.js"
 import { SessionHandlers } from "./Http/Session.js"
 import { SystemHandlers } from "./Http/System.js"
 
@@ -32,6 +36,9 @@ export const HandlersLayer = Layer.mergeAll(
   DocsHandlers,
   IdentityHandlers,
   CalendarHandlers,
+  KeysHandlers,
+  RelaysHandlers,
+  EventsHandlers,
   JwtHandlers,
   SessionHandlers,
   NotImplementedHandlers

@@ -12,6 +12,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as LogLevel from "effect/LogLevel"
 import { createServer } from "node:http"
 import { homedir } from "node:os"
@@ -22,6 +23,9 @@ import { HttpLayer } from "./Http.js"
 import * as HttpSettings from "./Http/HttpSettings.js"
 import * as ServerIdentity from "./Http/ServerIdentity.js"
 import * as Session from "./Http/Session.js"
+import * as Relays from "./Relays.js"
+import * as Secrets from "./Secrets.js"
+import * as Services from "./Services.js"
 import * as Startup from "./Startup.js"
 
 const appDirectory = fileURLToPath(new URL(".", import.meta.url))
@@ -39,7 +43,13 @@ const startup = { argv: process.argv.slice(2), env: process.env, home: homedir()
 
 const MainLayer = Layer.unwrapEffect(
   Effect.gen(function* () {
-    const { keys, secrets, settings } = yield* Startup.load(startup)
+    const { keys, paths, secrets, settings } = yield* Startup.load(startup)
+    // the store, relays (configured + persisted), Nostr, streams and operations; in-flight ones resume here
+    const ServicesLayer = Services.layer({
+      keys,
+      relays: settings.nostr.relays,
+      webhook: Option.isSome(settings.webhook.url)
+    }).pipe(Layer.provideMerge(Services.layerStore({ dataDir: paths.dataDir, ...settings.database })))
     return HttpLayer.pipe(
       Layer.provide(BuildInfo.layer(appDirectory)),
       Layer.provide(Auth.layerApiToken(secrets.authToken)),
@@ -49,12 +59,17 @@ const MainLayer = Layer.unwrapEffect(
         Session.layer({ keys, ...settings.auth, ...settings.server }).pipe(Layer.provide(SeenIds.layerMemory))
       ),
       Layer.provide(
-        ServerIdentity.layer({
-          publicKey: keys.publicKey,
-          profileName: settings.profile.name,
-          relays: settings.nostr.relays
-        })
+        Layer.unwrapEffect(
+          Effect.map(Relays.Relays, (relays) =>
+            ServerIdentity.layer({
+              publicKey: keys.publicKey,
+              profileName: settings.profile.name,
+              relays: Effect.orElseSucceed(relays.effective, () => settings.nostr.relays)
+            })
+          )
+        )
       ),
+      Layer.provide(ServicesLayer),
       Layer.provide(NodeHttpServer.layer(createServer, settings.info)),
       Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
     )
@@ -63,6 +78,12 @@ const MainLayer = Layer.unwrapEffect(
 
 MainLayer.pipe(
   Layer.launch,
+  Effect.catchTags({
+    StoreFailure: (error) =>
+      Effect.fail(new Secrets.StartupError({ message: `Cannot open the database: ${error.message}` })),
+    InvalidRelayUrl: (error) =>
+      Effect.fail(new Secrets.StartupError({ message: `Invalid configuration: nostr.relays: ${error.message}` }))
+  }),
   Effect.catchTag("StartupError", (error) =>
     Console.error(error.message).pipe(Effect.zipRight(Effect.sync(() => (process.exitCode = 1))))
   ),

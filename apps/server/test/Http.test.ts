@@ -204,8 +204,10 @@ describe("HTTP edge", () => {
     it.effect("POST /key-handshake takes an empty body without Content-Type as {}", () =>
       Effect.gen(function* () {
         const empty = yield* sendJson(HttpClientRequest.post("/key-handshake").pipe(authed))
-        assert.strictEqual(empty.status, 501)
-        assert.deepStrictEqual(empty.json, failure("POST /key-handshake is not implemented yet"))
+        assert.strictEqual(empty.status, 201, empty.text)
+        const data = (empty.json as { data: { url: string; stream_id: string } }).data
+        assert.match(data.url, /^portal:\/\/npub1[0-9a-z]+\?relays=.*&token=token_[A-Za-z0-9]{32}$/)
+        assert.match(data.stream_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
         const jsonNull = yield* sendJson(postRaw("/key-handshake", "null", "application/json").pipe(authed))
         assert.strictEqual(jsonNull.status, 400)
       })

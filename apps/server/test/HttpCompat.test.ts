@@ -53,14 +53,6 @@ const call = (method: "GET" | "POST" | "DELETE", path: string, body?: unknown) =
 
 // Every A.2 row whose service is not built yet, with optional fields absent and with them null.
 const pending: ReadonlyArray<readonly [string, "GET" | "POST" | "DELETE", string, unknown]> = [
-  ["newKeyHandshakeUrl()", "POST", "/key-handshake", { static_token: null, no_request: false }],
-  [
-    "newKeyHandshakeUrl(token, null)",
-    "POST",
-    "/key-handshake",
-    { static_token: "table-14-restaurant-a", no_request: null }
-  ],
-  ["authenticateKey", "POST", "/authenticate-key", { main_key: userNpub, subkeys: [] }],
   [
     "requestSinglePayment (absent)",
     "POST",
@@ -202,12 +194,8 @@ const pending: ReadonlyArray<readonly [string, "GET" | "POST" | "DELETE", string
     "/cashu/burn",
     { mint_url: "https://mint.example", unit: "sat", token: "cashuA", static_auth_token: null }
   ],
-  ["addRelay", "POST", "/relays", { relay: "wss://relay.example.org" }],
-  ["removeRelay", "DELETE", "/relays", { relay: "wss://relay.example.org" }],
   ["fetchNip05Profile", "GET", `/nip05/${encodeURIComponent("user@domain.example")}`, undefined],
-  ["getWalletInfo", "GET", "/wallet/info", undefined],
-  ["getEvents (first poll)", "GET", `/events/${encodeURIComponent("recurring-payment-close")}`, undefined],
-  ["getEvents (after)", "GET", `/events/${encodeURIComponent("recurring-payment-close")}?after=3`, undefined]
+  ["getWalletInfo", "GET", "/wallet/info", undefined]
 ]
 
 describe("official client compatibility (rest-api.md Appendix A)", () => {
@@ -255,6 +243,35 @@ describe("official client compatibility (rest-api.md Appendix A)", () => {
         const bad = yield* call("POST", "/jwt/verify", { pubkey: publicKey, token: "a.b.c" })
         assert.strictEqual(bad.status, 400)
         assert.strictEqual(bad.result.kind, "API_ERROR")
+      })
+    )
+
+    it.effect("newKeyHandshakeUrl, authenticateKey, addRelay/removeRelay and getEvents get what the client reads", () =>
+      Effect.gen(function* () {
+        const oneShot = yield* call("POST", "/key-handshake", { static_token: null, no_request: false })
+        assert.strictEqual(oneShot.status, 201)
+        const started = (oneShot.result as { data: { url: string; stream_id: string } }).data
+        assert.match(started.url, /^portal:\/\/npub1/)
+        const staticToken = yield* call("POST", "/key-handshake", {
+          static_token: "table-14-restaurant-a",
+          no_request: null
+        })
+        assert.strictEqual(staticToken.status, 201)
+        assert.match((staticToken.result as { data: { url: string } }).data.url, /&token=table-14-restaurant-a$/)
+        const auth = yield* call("POST", "/authenticate-key", { main_key: userNpub, subkeys: [] })
+        assert.strictEqual(auth.status, 201)
+        assert.isString((auth.result as { data: { stream_id: unknown } }).data.stream_id)
+        const added = yield* call("POST", "/relays", { relay: "wss://relay.example.org" })
+        assert.deepStrictEqual(added.result, { kind: "data", data: { relay: "wss://relay.example.org" } })
+        const removed = yield* call("DELETE", "/relays", { relay: "wss://relay.example.org" })
+        assert.deepStrictEqual(removed.result, { kind: "data", data: { relay: "wss://relay.example.org" } })
+        const first = yield* call("GET", `/events/${encodeURIComponent(started.stream_id)}`)
+        assert.deepStrictEqual(first.result, { kind: "data", data: { stream_id: started.stream_id, events: [] } })
+        const closed = yield* call("GET", `/events/${encodeURIComponent("recurring-payment-close")}?after=3`)
+        assert.deepStrictEqual(closed.result, {
+          kind: "data",
+          data: { stream_id: "recurring-payment-close", events: [] }
+        })
       })
     )
 

@@ -17,6 +17,8 @@ import { HttpLayer } from "@portal/server/Http"
 import * as HttpSettings from "@portal/server/Http/HttpSettings"
 import * as ServerIdentity from "@portal/server/Http/ServerIdentity"
 import * as Session from "@portal/server/Http/Session"
+import * as Services from "@portal/server/Services"
+import * as Store from "@portal/store/Store"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -48,12 +50,19 @@ export const sessionLayer = (auth: Partial<Omit<Session.Options, "keys">> = {}) 
     )
   ).pipe(Layer.provide(SeenIds.layerMemory), Layer.orDie)
 
+/** Streams, handshakes, auth and relays over an in-memory store and a relay pool with no relays. */
+export const memoryServices: Layer.Layer<Services.Services> = Layer.unwrapEffect(
+  Effect.map(Effect.orDie(Keys.fromSecret(secretKey)), (keys) => Services.layer({ keys, relays: [] }))
+).pipe(Layer.provide(Store.layerMemory), Layer.orDie)
+
 export const layer = (
   settings: Partial<HttpSettings.Service> = {},
   identity: { readonly profileName?: string; readonly relays?: ReadonlyArray<string> } = {},
-  auth: Partial<Omit<Session.Options, "keys">> = {}
+  auth: Partial<Omit<Session.Options, "keys">> = {},
+  services: Layer.Layer<Services.Services> = memoryServices
 ) =>
   HttpLayer.pipe(
+    Layer.provide(services),
     Layer.provide(sessionLayer(auth)),
     Layer.provide(BuildInfo.layerStatic({ version: BuildInfo.version, gitCommit })),
     Layer.provide(Auth.layerApiToken(Redacted.make(token))),

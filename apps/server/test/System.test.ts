@@ -12,10 +12,11 @@ import * as ServerIdentity from "@portal/server/Http/ServerIdentity"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { sessionLayer } from "./HttpServerTest.js"
+import { memoryServices, sessionLayer } from "./HttpServerTest.js"
 import { readFileSync } from "node:fs"
 
 const TestServer = HttpLayer.pipe(
+  Layer.provide(memoryServices),
   Layer.provide(sessionLayer()),
   Layer.provide(BuildInfo.layerStatic({ version: BuildInfo.version, gitCommit: "0123abcd" })),
   Layer.provide(Auth.layerApiToken(Redacted.make("test-token-0123456789"))),

@@ -24,14 +24,6 @@ export const notImplemented = (group: string, endpoint: string) => {
 }
 
 /** @category layers */
-export const KeysHandlers = HttpApiBuilder.group(PortalApi, "keys", (handlers) =>
-  handlers
-    .handle("keyHandshake", notImplemented("keys", "keyHandshake"))
-    .handle("closeKeyHandshake", notImplemented("keys", "closeKeyHandshake"))
-    .handle("authenticateKey", notImplemented("keys", "authenticateKey"))
-)
-
-/** @category layers */
 export const PaymentsHandlers = HttpApiBuilder.group(PortalApi, "payments", (handlers) =>
   handlers
     .handle("single", notImplemented("payments", "single"))
@@ -55,33 +47,12 @@ export const CashuHandlers = HttpApiBuilder.group(PortalApi, "cashu", (handlers)
 )
 
 /** @category layers */
-export const RelaysHandlers = HttpApiBuilder.group(PortalApi, "relays", (handlers) =>
-  handlers
-    .handle("list", notImplemented("relays", "list"))
-    .handle("add", notImplemented("relays", "add"))
-    .handle("remove", notImplemented("relays", "remove"))
-)
-
-/** @category layers */
 export const WalletHandlers = HttpApiBuilder.group(PortalApi, "wallet", (handlers) =>
   handlers.handle("info", notImplemented("wallet", "info"))
-)
-
-/** @category layers */
-export const EventsHandlers = HttpApiBuilder.group(PortalApi, "events", (handlers) =>
-  handlers.handle("poll", notImplemented("events", "poll"))
 )
 
 /**
  * Every group that is still a stub.
  * @category layers
  */
-export const NotImplementedHandlers = Layer.mergeAll(
-  KeysHandlers,
-  PaymentsHandlers,
-  InvoicesHandlers,
-  CashuHandlers,
-  RelaysHandlers,
-  WalletHandlers,
-  EventsHandlers
-)
+export const NotImplementedHandlers = Layer.mergeAll(PaymentsHandlers, InvoicesHandlers, CashuHandlers, WalletHandlers)

@@ -1,0 +1,104 @@
+/**
+ * The daemon's services over a `Store`: the Nostr side (a local `Signer` from the daemon's key, a `RelayPool` over
+ * the effective relay set — configured relays plus those persisted in the store, differences.md §l —, and
+ * `Conversations`), the relay set, event streams, key handshakes and key authentication. Building the layer resumes
+ * every stored in-flight handshake and challenge (differences.md §f) before the HTTP server starts listening.
+ *
+ * @since 0.1.0
+ */
+import * as Conversation from "@portal/nostr/Conversation"
+import type * as Keys from "@portal/nostr/Keys"
+import type { InvalidRelayUrl } from "@portal/nostr/NostrError"
+import * as RelayPool from "@portal/nostr/RelayPool"
+import * as Signer from "@portal/nostr/Signer"
+import type { PublicKeyHex } from "@portal/protocol/Primitives"
+import * as Store from "@portal/store/Store"
+import type { StoreFailure } from "@portal/store/StoreError"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as NodePath from "node:path"
+import * as Handshakes from "./Handshakes.js"
+import * as KeyAuth from "./KeyAuth.js"
+import * as Relays from "./Relays.js"
+import * as Streams from "./Streams.js"
+
+/** @category options */
+export interface Options {
+  /** The daemon's key pair (signs and decrypts). */
+  readonly keys: Keys.KeyPair
+  /** The main key in subkey mode (handshake URLs carry it, replies tagged with it reach us). */
+  readonly mainKey?: PublicKeyHex | undefined
+  /** `nostr.relays`: the configured relays, in order. */
+  readonly relays: ReadonlyArray<string>
+  /** Queue a webhook delivery for every stream event (when `webhook.url` is set). */
+  readonly webhook?: boolean | undefined
+  /** One-shot handshake lifetime (default 300 s). */
+  readonly handshakeTimeout?: Duration.DurationInput | undefined
+  /** Auth challenge lifetime (default 300 s). */
+  readonly authTimeout?: Duration.DurationInput | undefined
+  /** Relay pool tuning (timeouts, backoff, buffers). */
+  readonly pool?: Omit<RelayPool.Options, "relays"> | undefined
+  /** How long `Conversations` waits for `EOSE` before publishing a request (default 2 s). */
+  readonly subscribeWait?: Duration.DurationInput | undefined
+}
+
+/** What the layer provides. @category models */
+export type Services =
+  | Signer.Signer
+  | RelayPool.RelayPool
+  | Conversation.Conversations
+  | Relays.Relays
+  | Streams.Streams
+  | Handshakes.Handshakes
+  | KeyAuth.KeyAuth
+
+/**
+ * Every service, over the store.
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<Services, StoreFailure | InvalidRelayUrl, Store.Store> => {
+  const PoolLayer = Layer.unwrapEffect(
+    Effect.map(Relays.effectiveSet(options.relays), (relays) => RelayPool.layerNode({ ...options.pool, relays }))
+  )
+  const NostrLayer = Conversation.layer({
+    ...(options.mainKey === undefined || options.mainKey === options.keys.publicKey
+      ? {}
+      : { mainKey: options.mainKey }),
+    ...(options.subscribeWait === undefined ? {} : { subscribeWait: options.subscribeWait })
+  }).pipe(Layer.provideMerge(Layer.merge(Signer.layerLocalKeys(options.keys), PoolLayer)))
+  const BaseLayer = Layer.merge(Streams.layer({ webhook: options.webhook }), Relays.layer(options.relays)).pipe(
+    Layer.provideMerge(NostrLayer)
+  )
+  return Layer.merge(
+    Handshakes.layer({
+      publicKey: options.keys.publicKey,
+      mainKey: options.mainKey,
+      timeout: options.handshakeTimeout
+    }),
+    KeyAuth.layer({ timeout: options.authTimeout })
+  ).pipe(Layer.provideMerge(BaseLayer))
+}
+
+/**
+ * The store from the `database` settings: PostgreSQL when `url` is set, else SQLite at `path` under the data
+ * directory (differences.md §o).
+ * @category layers
+ */
+export const layerStore = (options: {
+  readonly dataDir: string
+  readonly path: string
+  readonly url: Option.Option<Redacted.Redacted<string>>
+}): Layer.Layer<Store.Store, StoreFailure> =>
+  Option.match(
+    Option.filter(options.url, (url) => Redacted.value(url).trim() !== ""),
+    {
+      onNone: () =>
+        Store.layerSqlite({
+          filename: options.path === ":memory:" ? options.path : NodePath.resolve(options.dataDir, options.path)
+        }),
+      onSome: (url) => Store.layerPg({ url })
+    }
+  )

@@ -1,0 +1,278 @@
+/**
+ * End to end: the real daemon HTTP application (random loopback port) over a real SQLite file and a real loopback
+ * relay, and the user side from `@portal/user` on its own relay pool. Short timeouts through `Services.layer`
+ * options instead of 300 s.
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { assert, describe, layer } from "@effect/vitest"
+import * as Keys from "@portal/nostr/Keys"
+import * as RelayPool from "@portal/nostr/RelayPool"
+import * as Services from "@portal/server/Services"
+import * as Store from "@portal/store/Store"
+import * as TestRelay from "@portal/testing/TestRelay"
+import * as Auth from "@portal/user/Auth"
+import * as User from "@portal/user/User"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as NodePath from "node:path"
+import { authed, jsonRequest, layer as serverLayer, sendJson } from "./HttpServerTest.js"
+
+interface WireEvent {
+  readonly index: number
+  readonly timestamp: string
+  readonly type: string
+  readonly [field: string]: unknown
+}
+
+const databaseFile = () => NodePath.join(mkdtempSync(NodePath.join(tmpdir(), "portal-flow-")), "portal-rest.db")
+
+/** The daemon on `file` with `keys`, connected to `relay`; its context (HttpClient aimed at it, RelayPool, …). */
+const startDaemon = (
+  relay: string,
+  file: string,
+  keys: Keys.KeyPair,
+  timeouts: { readonly handshake?: Duration.DurationInput; readonly auth?: Duration.DurationInput } = {}
+) =>
+  Effect.gen(function* () {
+    const services = Services.layer({
+      keys,
+      relays: [relay],
+      handshakeTimeout: timeouts.handshake ?? "20 seconds",
+      authTimeout: timeouts.auth ?? "20 seconds",
+      pool: { backoff: { initial: "40 millis" } },
+      subscribeWait: "1 second"
+    }).pipe(Layer.provideMerge(Store.layerSqlite({ filename: file, retention: false })), Layer.orDie)
+    const servicesContext = yield* Layer.build(services)
+    const context = yield* Layer.build(serverLayer({}, {}, {}, Layer.succeedContext(servicesContext)))
+    // the 27010 listener's REQ goes out once the pool is open
+    yield* Context.get(servicesContext, RelayPool.RelayPool).awaitOpen().pipe(Effect.timeout("5 seconds"))
+    yield* Effect.sleep("200 millis")
+    return context
+  })
+
+/** The user side with its own key on its own pool; answers challenges with `policy`. */
+const startUser = (relay: string, policy: Auth.AuthPolicy) =>
+  Effect.gen(function* () {
+    const keys = yield* Keys.generate
+    const context = yield* Layer.build(
+      User.layerLocal({
+        secretKey: Redacted.make(Buffer.from(Redacted.value(keys.secretKey)).toString("hex")),
+        subscribeWait: "1 second"
+      }).pipe(Layer.provide(RelayPool.layerNode({ relays: [relay], backoff: { initial: "40 millis" } })))
+    )
+    const user = Context.get(context, User.User)
+    yield* user.listen({ auth: policy })
+    return { keys, user }
+  })
+
+const post = (path: string, body: unknown) => sendJson(jsonRequest("POST", path, body).pipe(authed))
+
+const started = (path: string, body: unknown) =>
+  Effect.map(post(path, body), (r) => {
+    assert.strictEqual(r.status, 201, r.text)
+    return (r.json as { data: { stream_id: string; url?: string } }).data
+  })
+
+const poll = (streamId: string, after?: number) =>
+  Effect.map(
+    sendJson(
+      HttpClientRequest.get(`/events/${streamId}`).pipe(
+        after === undefined ? (r) => r : HttpClientRequest.setUrlParam("after", String(after)),
+        authed
+      )
+    ),
+    (r) => {
+      assert.strictEqual(r.status, 200, r.text)
+      return (r.json as { data: { events: ReadonlyArray<WireEvent> } }).data.events
+    }
+  )
+
+/** Polls until the stream has `count` events (10 s at most). */
+const awaitEvents = (streamId: string, count: number) =>
+  poll(streamId).pipe(
+    Effect.filterOrFail(
+      (events) => events.length >= count,
+      () => new Error(`${streamId}: fewer than ${count} events`)
+    ),
+    Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 200 }),
+    Effect.orDie
+  )
+
+const timestampFormat = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$/
+
+describe("authentication flow", () => {
+  layer(TestRelay.layer, { excludeTestServices: true })((it) => {
+    it.scoped("handshake → key_handshake with the user's key → authenticate-key → approved with a session token", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const daemonKeys = yield* Keys.generate
+        const daemon = yield* startDaemon(relay.url, databaseFile(), daemonKeys)
+        const { keys: userKeys, user } = yield* startUser(relay.url, Auth.approveAll)
+        yield* Effect.gen(function* () {
+          const handshake = yield* started("/key-handshake", {})
+          // stored before the 201: polling right away answers an empty list
+          assert.deepStrictEqual(yield* poll(handshake.stream_id), [])
+          yield* user.handshake(handshake.url!)
+          const [event] = yield* awaitEvents(handshake.stream_id, 1)
+          assert.strictEqual(event!.index, 0)
+          assert.strictEqual(event!.type, "key_handshake")
+          assert.strictEqual(event!["main_key"], userKeys.publicKey)
+          assert.deepStrictEqual(event!["preferred_relays"], [relay.url])
+          assert.match(event!.timestamp, timestampFormat)
+          // `after` is exclusive
+          assert.deepStrictEqual(yield* poll(handshake.stream_id, 0), [])
+          assert.lengthOf(yield* poll(handshake.stream_id), 1)
+
+          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
+          const [answer] = yield* awaitEvents(auth.stream_id, 1)
+          assert.strictEqual(answer!.type, "authenticate_key")
+          assert.strictEqual(answer!["user_key"], userKeys.publicKey)
+          assert.strictEqual(answer!["recipient"], userKeys.publicKey)
+          assert.lengthOf(answer!["challenge"] as string, 32)
+          const status = answer!["status"] as { status: string; session_token: string; granted_permissions: unknown }
+          assert.strictEqual(status.status, "approved")
+          assert.lengthOf(status.session_token.split("."), 3)
+          assert.deepStrictEqual(status.granted_permissions, [])
+          // exactly one event
+          yield* Effect.sleep("300 millis")
+          assert.lengthOf(yield* poll(auth.stream_id), 1)
+        }).pipe(Effect.provide(daemon))
+      })
+    )
+
+    it.scoped("a declined challenge gives authenticate_key with status declined", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const { keys: userKeys } = yield* startUser(relay.url, Auth.declineAll())
+        yield* Effect.gen(function* () {
+          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey })
+          const [answer] = yield* awaitEvents(auth.stream_id, 1)
+          assert.strictEqual(answer!.type, "authenticate_key")
+          assert.deepStrictEqual(answer!["status"], { status: "declined", reason: Auth.DEFAULT_DECLINE_REASON })
+        }).pipe(Effect.provide(daemon))
+      })
+    )
+
+    it.scoped("no answer and no taker end with error timeout at their deadlines", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate, {
+          handshake: "1500 millis",
+          auth: "1500 millis"
+        })
+        const { keys: userKeys } = yield* startUser(relay.url, () => Effect.succeed(Auth.ignore))
+        yield* Effect.gen(function* () {
+          const handshake = yield* started("/key-handshake", { no_request: true })
+          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
+          for (const id of [handshake.stream_id, auth.stream_id]) {
+            const events = yield* awaitEvents(id, 1)
+            assert.deepStrictEqual(
+              events.map((e) => [e.index, e.type, e["reason"]]),
+              [[0, "error", "timeout"]]
+            )
+          }
+        }).pipe(Effect.provide(daemon))
+      })
+    )
+
+    it.scoped("a static token used by two users gives two events until it is closed", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const alice = yield* startUser(relay.url, Auth.approveAll)
+        const bob = yield* startUser(relay.url, Auth.approveAll)
+        yield* Effect.gen(function* () {
+          const first = yield* started("/key-handshake", { static_token: "table-14" })
+          assert.match(first.url!, /&token=table-14$/)
+          // a repeat POST while open returns the same URL and stream; another no_request is a conflict
+          assert.deepStrictEqual(yield* started("/key-handshake", { static_token: "table-14" }), first)
+          const conflict = yield* post("/key-handshake", { static_token: "table-14", no_request: true })
+          assert.strictEqual(conflict.status, 409)
+          yield* alice.user.handshake(first.url!)
+          yield* awaitEvents(first.stream_id, 1)
+          yield* bob.user.handshake(first.url!)
+          const events = yield* awaitEvents(first.stream_id, 2)
+          assert.deepStrictEqual(
+            events.map((e) => [e.index, e.type, e["main_key"]]),
+            [
+              [0, "key_handshake", alice.keys.publicKey],
+              [1, "key_handshake", bob.keys.publicKey]
+            ]
+          )
+          const closed = yield* sendJson(HttpClientRequest.del(`/key-handshake/${first.stream_id}`).pipe(authed))
+          assert.deepStrictEqual(closed.json, { success: true, data: { stream_id: first.stream_id, closed: true } })
+          const again = yield* sendJson(HttpClientRequest.del(`/key-handshake/${first.stream_id}`).pipe(authed))
+          assert.strictEqual(again.status, 200)
+          const after = yield* poll(first.stream_id, 1)
+          assert.deepStrictEqual(
+            after.map((e) => [e.index, e.type, e["reason"]]),
+            [[2, "error", "closed"]]
+          )
+          // closed: a later handshake with the token is not recorded, and a new POST opens a new stream
+          yield* alice.user.handshake(first.url!)
+          yield* Effect.sleep("300 millis")
+          assert.lengthOf(yield* poll(first.stream_id), 3)
+          const reopened = yield* started("/key-handshake", { static_token: "table-14" })
+          assert.notStrictEqual(reopened.stream_id, first.stream_id)
+          const unknown = yield* sendJson(HttpClientRequest.del("/key-handshake/nope").pipe(authed))
+          assert.deepStrictEqual(unknown.json, { success: false, error: "No key-handshake stream 'nope'" })
+        }).pipe(Effect.provide(daemon))
+      })
+    )
+
+    it.scoped("an unknown stream is 404", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const r = yield* sendJson(HttpClientRequest.get("/events/nope").pipe(authed)).pipe(Effect.provide(daemon))
+        assert.strictEqual(r.status, 404)
+        assert.deepStrictEqual(r.json, { success: false, error: "Stream 'nope' not found" })
+      })
+    )
+
+    it.scoped("after a restart on the same file, open handshakes continue and expired challenges end with error", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const file = databaseFile()
+        const daemonKeys = yield* Keys.generate
+        const { keys: userKeys, user } = yield* startUser(relay.url, () => Effect.succeed(Auth.ignore))
+
+        const firstRun = yield* Scope.make()
+        const daemon = yield* startDaemon(relay.url, file, daemonKeys, { auth: "1 second" }).pipe(
+          Scope.extend(firstRun)
+        )
+        const { handshake, staticHandshake, auth } = yield* Effect.gen(function* () {
+          const handshake = yield* started("/key-handshake", {})
+          const staticHandshake = yield* started("/key-handshake", { static_token: "counter-1" })
+          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
+          return { handshake, staticHandshake, auth }
+        }).pipe(Effect.provide(daemon))
+        yield* Scope.close(firstRun, Exit.void)
+        yield* Effect.sleep("1200 millis") // the challenge's deadline passes while the daemon is down
+
+        const restarted = yield* startDaemon(relay.url, file, daemonKeys, { auth: "1 second" })
+        yield* Effect.gen(function* () {
+          const [timeout] = yield* awaitEvents(auth.stream_id, 1)
+          assert.deepStrictEqual([timeout!.type, timeout!["reason"]], ["error", "timeout"])
+          yield* user.handshake(handshake.url!)
+          const [oneShot] = yield* awaitEvents(handshake.stream_id, 1)
+          assert.strictEqual(oneShot!["main_key"], userKeys.publicKey)
+          yield* user.handshake(staticHandshake.url!)
+          const [reusable] = yield* awaitEvents(staticHandshake.stream_id, 1)
+          assert.strictEqual(reusable!["main_key"], userKeys.publicKey)
+          // the static token is still the open one: a repeat POST returns the same stream
+          assert.deepStrictEqual(yield* started("/key-handshake", { static_token: "counter-1" }), staticHandshake)
+        }).pipe(Effect.provide(restarted))
+      })
+    )
+  })
+})
