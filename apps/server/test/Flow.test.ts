@@ -16,6 +16,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
@@ -23,7 +24,7 @@ import * as Scope from "effect/Scope"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
-import { authed, jsonRequest, layer as serverLayer, sendJson } from "./HttpServerTest.js"
+import { authed, jsonRequest, layer as serverLayer, send, sendJson } from "./HttpServerTest.js"
 
 interface WireEvent {
   readonly index: number
@@ -226,6 +227,106 @@ describe("authentication flow", () => {
           const unknown = yield* sendJson(HttpClientRequest.del("/key-handshake/nope").pipe(authed))
           assert.deepStrictEqual(unknown.json, { success: false, error: "No key-handshake stream 'nope'" })
         }).pipe(Effect.provide(daemon))
+      })
+    )
+
+    it.scoped("SSE delivers stored then live events, ends when the stream finishes, resumes after Last-Event-ID", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const { keys: userKeys, user } = yield* startUser(relay.url, Auth.approveAll)
+        yield* Effect.gen(function* () {
+          const handshake = yield* started("/key-handshake", {})
+          const sse = (headers: Record<string, string>) =>
+            send(
+              HttpClientRequest.get(`/events/${handshake.stream_id}`).pipe(
+                HttpClientRequest.setHeaders({ accept: "text/event-stream", ...headers }),
+                authed
+              )
+            )
+          const live = yield* Effect.fork(sse({}))
+          yield* Effect.sleep("300 millis")
+          yield* user.handshake(handshake.url!)
+          const body = yield* Fiber.join(live).pipe(Effect.timeout("10 seconds"))
+          assert.strictEqual(body.status, 200)
+          assert.strictEqual(body.headers["content-type"], "text/event-stream; charset=utf-8")
+          assert.strictEqual(body.headers["cache-control"], "no-cache")
+          const [stored] = yield* poll(handshake.stream_id)
+          assert.strictEqual(stored!["main_key"], userKeys.publicKey)
+          const end = `event: end\ndata: ${JSON.stringify({ stream_id: handshake.stream_id })}\n\n`
+          assert.strictEqual(body.text, `retry: 3000\n\nid: 0\ndata: ${JSON.stringify(stored)}\n\n${end}`)
+          // reconnecting after the last event replays nothing, then `end`
+          const resumed = yield* sse({ "last-event-id": "0" })
+          assert.strictEqual(resumed.text, `retry: 3000\n\n${end}`)
+          const bad = yield* sse({ "last-event-id": "x" })
+          assert.strictEqual(bad.status, 400)
+          const unknown = yield* send(
+            HttpClientRequest.get("/events/nope").pipe(
+              HttpClientRequest.setHeader("accept", "text/event-stream"),
+              authed
+            )
+          )
+          assert.strictEqual(unknown.status, 404)
+          assert.deepStrictEqual(JSON.parse(unknown.text), { success: false, error: "Stream 'nope' not found" })
+        }).pipe(Effect.provide(daemon))
+      })
+    )
+
+    it.scoped("relays: status, persisted additions and removals, advertised in new handshake URLs", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const file = databaseFile()
+        const daemonKeys = yield* Keys.generate
+        const listRelays = Effect.map(sendJson(HttpClientRequest.get("/relays").pipe(authed)), (r) => {
+          assert.strictEqual(r.status, 200, r.text)
+          return (r.json as { data: { relays: ReadonlyArray<Record<string, unknown>> } }).data.relays
+        })
+        const firstRun = yield* Scope.make()
+        const daemon = yield* startDaemon(relay.url, file, daemonKeys).pipe(Scope.extend(firstRun))
+        yield* Effect.gen(function* () {
+          const [configured] = yield* listRelays
+          assert.deepInclude(configured, { url: relay.url, source: "config", status: "connected", last_error: null })
+          assert.match(configured!["connected_since"] as string, /^[0-9]+$/)
+          const added = yield* post("/relays", { relay: "WS://127.0.0.1:1/" })
+          assert.deepStrictEqual(added.json, { success: true, data: { relay: "ws://127.0.0.1:1" } })
+          const again = yield* post("/relays", { relay: "ws://127.0.0.1:1" })
+          assert.strictEqual(again.status, 200)
+          const relays = yield* listRelays
+          assert.deepStrictEqual(
+            relays.map((r) => [r["url"], r["source"]]),
+            [
+              [relay.url, "config"],
+              ["ws://127.0.0.1:1", "api"]
+            ]
+          )
+          const handshake = yield* started("/key-handshake", {})
+          assert.include(
+            handshake.url!,
+            `relays=${encodeURIComponent(relay.url)},${encodeURIComponent("ws://127.0.0.1:1")}&`
+          )
+          const removed = yield* sendJson(jsonRequest("DELETE", "/relays", { relay: relay.url }).pipe(authed))
+          assert.strictEqual(removed.status, 200)
+          const missing = yield* sendJson(jsonRequest("DELETE", "/relays", { relay: relay.url }).pipe(authed))
+          assert.deepStrictEqual(missing.json, { success: false, error: `Relay ${relay.url} is not in the relay set` })
+        }).pipe(Effect.provide(daemon))
+        yield* Scope.close(firstRun, Exit.void)
+        // a configured relay removed through the API stays removed after a restart; the added one stays
+        const restarted = yield* Layer.build(
+          serverLayer(
+            {},
+            {},
+            {},
+            Services.layer({ keys: daemonKeys, relays: [relay.url] }).pipe(
+              Layer.provide(Store.layerSqlite({ filename: file, retention: false })),
+              Layer.orDie
+            )
+          )
+        )
+        const after = yield* listRelays.pipe(Effect.provide(restarted))
+        assert.deepStrictEqual(
+          after.map((r) => [r["url"], r["source"]]),
+          [["ws://127.0.0.1:1", "api"]]
+        )
       })
     )
 
