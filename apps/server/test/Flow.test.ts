@@ -19,6 +19,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { mkdtempSync } from "node:fs"
@@ -227,6 +228,36 @@ describe("authentication flow", () => {
           const unknown = yield* sendJson(HttpClientRequest.del("/key-handshake/nope").pipe(authed))
           assert.deepStrictEqual(unknown.json, { success: false, error: "No key-handshake stream 'nope'" })
         }).pipe(Effect.provide(daemon))
+      })
+    )
+
+    it.scoped("a challenge published before a restart is not re-sent; the answer after it is still recorded", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const file = databaseFile()
+        const daemonKeys = yield* Keys.generate
+        const asked = yield* Ref.make(0)
+        // the user takes 2 s to decide: the daemon restarts meanwhile
+        const { keys: userKeys } = yield* startUser(relay.url, () =>
+          Ref.update(asked, (n) => n + 1).pipe(Effect.zipRight(Effect.sleep("2 seconds")), Effect.as(Auth.approve()))
+        )
+        const firstRun = yield* Scope.make()
+        const daemon = yield* startDaemon(relay.url, file, daemonKeys).pipe(Scope.extend(firstRun))
+        const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] }).pipe(
+          Effect.provide(daemon)
+        )
+        yield* Ref.get(asked).pipe(
+          Effect.filterOrFail((n) => n === 1),
+          Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 100 }),
+          Effect.orDie
+        )
+        yield* Scope.close(firstRun, Exit.void)
+        const restarted = yield* startDaemon(relay.url, file, daemonKeys)
+        const [answer] = yield* awaitEvents(auth.stream_id, 1).pipe(Effect.provide(restarted))
+        assert.strictEqual(answer!.type, "authenticate_key")
+        assert.strictEqual(answer!["user_key"], userKeys.publicKey)
+        assert.strictEqual((answer!["status"] as { status: string }).status, "approved")
+        assert.strictEqual(yield* Ref.get(asked), 1)
       })
     )
 
