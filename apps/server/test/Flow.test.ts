@@ -361,6 +361,49 @@ describe("authentication flow", () => {
       })
     )
 
+    it.scoped(
+      "a re-delivered handshake is recorded once; the user's preferred relays join the pool as source user",
+      () =>
+        Effect.gen(function* () {
+          const relay = yield* TestRelay.TestRelay
+          const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+          const other = "ws://127.0.0.1:2"
+          const keys = yield* Keys.generate
+          const context = yield* Layer.build(
+            User.layerLocal({
+              secretKey: Redacted.make(Buffer.from(Redacted.value(keys.secretKey)).toString("hex")),
+              relays: [relay.url, other]
+            }).pipe(Layer.provide(RelayPool.layerNode({ relays: [relay.url], backoff: { initial: "40 millis" } })))
+          )
+          const user = Context.get(context, User.User)
+          yield* Effect.gen(function* () {
+            const handshake = yield* started("/key-handshake", { static_token: "door" })
+            const sent = yield* user.handshake(handshake.url!)
+            yield* awaitEvents(handshake.stream_id, 1)
+            assert.isAbove(yield* relay.inject(sent.event), 0)
+            yield* Effect.sleep("300 millis")
+            const events = yield* poll(handshake.stream_id)
+            assert.deepStrictEqual(
+              events.map((e) => e["preferred_relays"]),
+              [[relay.url, other]]
+            )
+            const relays = yield* Effect.map(sendJson(HttpClientRequest.get("/relays").pipe(authed)), (r) =>
+              (r.json as { data: { relays: ReadonlyArray<Record<string, unknown>> } }).data.relays.map((x) => [
+                x["url"],
+                x["source"]
+              ])
+            )
+            assert.deepStrictEqual(relays, [
+              [relay.url, "config"],
+              [other, "user"]
+            ])
+            // user relays are not advertised in new URLs
+            const next = yield* started("/key-handshake", {})
+            assert.notInclude(next.url!, encodeURIComponent(other))
+          }).pipe(Effect.provide(daemon))
+        })
+    )
+
     it.scoped("an unknown stream is 404", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
