@@ -15,6 +15,7 @@ import * as Conversation from "@portal/nostr/Conversation"
 import * as Messages from "@portal/protocol/Messages"
 import { type PublicKeyHex, UnixSeconds } from "@portal/protocol/Primitives"
 import * as Primitives from "@portal/protocol/Primitives"
+import type * as Subkey from "@portal/protocol/Subkey"
 import * as Store from "@portal/store/Store"
 import type { StoreFailure } from "@portal/store/StoreError"
 import * as Clock from "effect/Clock"
@@ -46,6 +47,8 @@ export class KeyAuth extends Context.Tag("@portal/server/KeyAuth")<KeyAuth, Serv
 export interface Options {
   /** Lifetime of a challenge (default 300 s). */
   readonly timeout?: Duration.DurationInput | undefined
+  /** Subkey mode (rest-api.md §8.2): the proof that the daemon's key derives from its main key, sent in challenges. */
+  readonly subkeyProof?: Subkey.SubkeyProof | undefined
 }
 
 const operationKind = "authenticate_key"
@@ -122,7 +125,7 @@ export const make = (options: Options = {}) =>
                   challenge: payload.challenge,
                   expiresAt: UnixSeconds.make(Math.floor(DateTime.toEpochMillis(deadline) / 1000)),
                   requiredPermissions: [],
-                  subkeyProof: Option.none()
+                  subkeyProof: Option.fromNullable(options.subkeyProof)
                 })
                 const conversation = yield* conversations.open({
                   kind: 27000,

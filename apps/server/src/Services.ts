@@ -11,7 +11,7 @@ import type * as Keys from "@portal/nostr/Keys"
 import type { InvalidRelayUrl } from "@portal/nostr/NostrError"
 import * as RelayPool from "@portal/nostr/RelayPool"
 import * as Signer from "@portal/nostr/Signer"
-import type { PublicKeyHex } from "@portal/protocol/Primitives"
+import type * as Subkey from "@portal/protocol/Subkey"
 import * as Store from "@portal/store/Store"
 import type { StoreFailure } from "@portal/store/StoreError"
 import type * as Duration from "effect/Duration"
@@ -29,8 +29,11 @@ import * as Streams from "./Streams.js"
 export interface Options {
   /** The daemon's key pair (signs and decrypts). */
   readonly keys: Keys.KeyPair
-  /** The main key in subkey mode (handshake URLs carry it, replies tagged with it reach us). */
-  readonly mainKey?: PublicKeyHex | undefined
+  /**
+   * Subkey mode (rest-api.md §8.2): `keys` is a subkey of `proof.mainKey` (checked at startup). Handshake URLs carry
+   * the main key and `&subkey=`, listeners also match events tagged with the main key, challenges carry the proof.
+   */
+  readonly subkeyProof?: Subkey.SubkeyProof | undefined
   /** `nostr.relays`: the configured relays, in order. */
   readonly relays: ReadonlyArray<string>
   /** Queue a webhook delivery for every stream event (when `webhook.url` is set). */
@@ -60,13 +63,12 @@ export type Services =
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<Services, StoreFailure | InvalidRelayUrl, Store.Store> => {
+  const mainKey = options.subkeyProof?.mainKey
   const PoolLayer = Layer.unwrapEffect(
     Effect.map(Relays.effectiveSet(options.relays), (relays) => RelayPool.layerNode({ ...options.pool, relays }))
   )
   const NostrLayer = Conversation.layer({
-    ...(options.mainKey === undefined || options.mainKey === options.keys.publicKey
-      ? {}
-      : { mainKey: options.mainKey }),
+    ...(mainKey === undefined ? {} : { mainKey }),
     ...(options.subscribeWait === undefined ? {} : { subscribeWait: options.subscribeWait })
   }).pipe(Layer.provideMerge(Layer.merge(Signer.layerLocalKeys(options.keys), PoolLayer)))
   const BaseLayer = Layer.merge(Streams.layer({ webhook: options.webhook }), Relays.layer(options.relays)).pipe(
@@ -75,10 +77,10 @@ export const layer = (options: Options): Layer.Layer<Services, StoreFailure | In
   return Layer.merge(
     Handshakes.layer({
       publicKey: options.keys.publicKey,
-      mainKey: options.mainKey,
+      mainKey,
       timeout: options.handshakeTimeout
     }),
-    KeyAuth.layer({ timeout: options.authTimeout })
+    KeyAuth.layer({ timeout: options.authTimeout, subkeyProof: options.subkeyProof })
   ).pipe(Layer.provideMerge(BaseLayer))
 }
 

@@ -10,6 +10,8 @@ import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Keys from "@portal/nostr/Keys"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Subkey from "@portal/protocol/Subkey"
 import * as Config from "./Config.js"
 import * as Secrets from "./Secrets.js"
 
@@ -20,7 +22,30 @@ export interface Loaded {
   readonly secrets: Secrets.Secrets
   /** The daemon's Nostr key pair, from `secrets.privateKey` (64-hex or `nsec1…`). */
   readonly keys: Keys.KeyPair
+  /** `nostr.subkey_proof` (subkey mode, rest-api.md §8.2), checked to derive `keys.publicKey`. */
+  readonly subkeyProof: Option.Option<Subkey.SubkeyProof>
 }
+
+const decodeProof = Schema.decodeUnknown(Schema.parseJson(Subkey.SubkeyProof))
+
+const subkeyProofError = (detail: string) =>
+  new Secrets.StartupError({
+    message: `Invalid configuration: nostr.subkey_proof (PORTAL__NOSTR__SUBKEY_PROOF): ${detail}`
+  })
+
+/** Parses the configured proof and checks that it derives the daemon's key (the math only, as the reference). */
+const loadSubkeyProof = (text: Option.Option<string>, keys: Keys.KeyPair) =>
+  Option.match(text, {
+    onNone: () => Effect.succeedNone,
+    onSome: (json) =>
+      decodeProof(json).pipe(
+        Effect.mapError((e) => subkeyProofError(e.message.split("\n")[0] ?? "malformed")),
+        Effect.tap((proof) =>
+          Subkey.verifyProof(proof, keys.publicKey).pipe(Effect.mapError((e) => subkeyProofError(e.message)))
+        ),
+        Effect.map(Option.some)
+      )
+  })
 
 const readConfigFile = (file: string) =>
   Effect.gen(function* () {
@@ -72,5 +97,6 @@ export const load = (options: {
           })
       )
     )
-    return { paths, settings, secrets, keys }
+    const subkeyProof = yield* loadSubkeyProof(settings.nostr.subkeyProof, keys)
+    return { paths, settings, secrets, keys, subkeyProof }
   })

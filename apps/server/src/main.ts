@@ -43,10 +43,11 @@ const startup = { argv: process.argv.slice(2), env: process.env, home: homedir()
 
 const MainLayer = Layer.unwrapEffect(
   Effect.gen(function* () {
-    const { keys, paths, secrets, settings } = yield* Startup.load(startup)
+    const { keys, paths, secrets, settings, subkeyProof } = yield* Startup.load(startup)
     // the store, relays (configured + persisted), Nostr, streams and operations; in-flight ones resume here
     const ServicesLayer = Services.layer({
       keys,
+      subkeyProof: Option.getOrUndefined(subkeyProof),
       relays: settings.nostr.relays,
       webhook: Option.isSome(settings.webhook.url)
     }).pipe(Layer.provideMerge(Services.layerStore({ dataDir: paths.dataDir, ...settings.database })))
@@ -63,6 +64,7 @@ const MainLayer = Layer.unwrapEffect(
           Effect.map(Relays.Relays, (relays) =>
             ServerIdentity.layer({
               publicKey: keys.publicKey,
+              mainKey: Option.getOrUndefined(Option.map(subkeyProof, (proof) => proof.mainKey)),
               profileName: settings.profile.name,
               relays: Effect.orElseSucceed(relays.effective, () => settings.nostr.relays)
             })

@@ -7,6 +7,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Keys from "@portal/nostr/Keys"
 import * as RelayPool from "@portal/nostr/RelayPool"
+import * as Subkey from "@portal/protocol/Subkey"
 import * as Services from "@portal/server/Services"
 import * as Store from "@portal/store/Store"
 import * as TestRelay from "@portal/testing/TestRelay"
@@ -21,6 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -41,11 +43,13 @@ const startDaemon = (
   relay: string,
   file: string,
   keys: Keys.KeyPair,
-  timeouts: { readonly handshake?: Duration.DurationInput; readonly auth?: Duration.DurationInput } = {}
+  timeouts: { readonly handshake?: Duration.DurationInput; readonly auth?: Duration.DurationInput } = {},
+  subkeyProof?: Subkey.SubkeyProof
 ) =>
   Effect.gen(function* () {
     const services = Services.layer({
       keys,
+      subkeyProof,
       relays: [relay],
       handshakeTimeout: timeouts.handshake ?? "20 seconds",
       authTimeout: timeouts.auth ?? "20 seconds",
@@ -400,6 +404,42 @@ describe("authentication flow", () => {
             // user relays are not advertised in new URLs
             const next = yield* started("/key-handshake", {})
             assert.notInclude(next.url!, encodeURIComponent(other))
+          }).pipe(Effect.provide(daemon))
+        })
+    )
+
+    it.scoped(
+      "subkey mode: the URL carries the main key and &subkey=, the challenge its proof, the flow completes",
+      () =>
+        Effect.gen(function* () {
+          const relay = yield* TestRelay.TestRelay
+          const main = yield* Keys.generate
+          const metadata = yield* Schema.decodeUnknown(Subkey.SubkeyMetadata)({
+            name: "daemon-subkey",
+            nonce: "22".repeat(32),
+            valid_from: "0",
+            expires_at: "18446744073709551615",
+            permissions: ["auth"],
+            version: 2
+          })
+          const sub = yield* Keys.fromBytes(yield* Subkey.deriveSubkeySecret(Redacted.value(main.secretKey), metadata))
+          const daemon = yield* startDaemon(relay.url, databaseFile(), sub, {}, { mainKey: main.publicKey, metadata })
+          const serviceKeys = yield* Ref.make<ReadonlyArray<string>>([])
+          const { keys: userKeys, user } = yield* startUser(relay.url, (challenge) =>
+            Ref.update(serviceKeys, (all) => [...all, challenge.serviceKey]).pipe(Effect.as(Auth.approve()))
+          )
+          yield* Effect.gen(function* () {
+            const handshake = yield* started("/key-handshake", {})
+            assert.isTrue(handshake.url!.startsWith(`portal://${Keys.npub(main.publicKey)}?`), handshake.url)
+            assert.include(handshake.url!, `&subkey=${Keys.npub(sub.publicKey)}`)
+            yield* user.handshake(handshake.url!)
+            const [event] = yield* awaitEvents(handshake.stream_id, 1)
+            assert.strictEqual(event!["main_key"], userKeys.publicKey)
+            const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey })
+            const [answer] = yield* awaitEvents(auth.stream_id, 1)
+            assert.strictEqual((answer!["status"] as { status: string }).status, "approved")
+            // the user verified the proof and attributed the challenge to the daemon's main key
+            assert.deepStrictEqual(yield* Ref.get(serviceKeys), [main.publicKey])
           }).pipe(Effect.provide(daemon))
         })
     )

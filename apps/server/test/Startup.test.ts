@@ -1,11 +1,13 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import * as Keys from "@portal/nostr/Keys"
+import * as Subkey from "@portal/protocol/Subkey"
 import * as Config from "@portal/server/Config"
 import * as Startup from "@portal/server/Startup"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -129,5 +131,50 @@ describe("Startup.load", () => {
       assert.match(error.message, /^Invalid configuration: nostr\.private_key \(PORTAL__NOSTR__PRIVATE_KEY\): /)
       assert.notInclude(error.message, bad)
     })
+  )
+
+  it.effect(
+    "checks nostr.subkey_proof: a proof of the daemon's key loads, a malformed or foreign one is one clear line",
+    () =>
+      Effect.gen(function* () {
+        const main = yield* Keys.generate
+        const metadataJson = {
+          name: "daemon-subkey",
+          nonce: "33".repeat(32),
+          valid_from: "0",
+          expires_at: "18446744073709551615",
+          permissions: ["auth"],
+          version: 2
+        }
+        const metadata = yield* Schema.decodeUnknown(Subkey.SubkeyMetadata)(metadataJson)
+        const secret = yield* Subkey.deriveSubkeySecret(Redacted.value(main.secretKey), metadata)
+        const proof = JSON.stringify({ main_key: main.publicKey, metadata: metadataJson })
+        // from the TOML file (in env, the comma-splitting of values breaks JSON: see Config.ts)
+        const withProof = (key: string, json: string) => {
+          const home = tempHome()
+          const file = join(home, "portal.toml")
+          writeFileSync(file, ["[nostr]", `subkey_proof = '${json}'`].join("\n"))
+          return load({ PORTAL__NOSTR__PRIVATE_KEY: key, PORTAL__AUTH__AUTH_TOKEN: "env-token-0123456789" }, home, [
+            "--config",
+            file
+          ])
+        }
+        const loaded = yield* withProof(Buffer.from(secret).toString("hex"), proof)
+        assert.deepStrictEqual(
+          Option.map(loaded.subkeyProof, (p) => p.mainKey),
+          Option.some(main.publicKey)
+        )
+        const other = yield* Keys.generate
+        const foreign = yield* Effect.flip(
+          withProof(Buffer.from(Redacted.value(other.secretKey)).toString("hex"), proof)
+        )
+        assert.match(
+          foreign.message,
+          /^Invalid configuration: nostr\.subkey_proof \(PORTAL__NOSTR__SUBKEY_PROOF\): subkey proof: Derivation/
+        )
+        const malformed = yield* Effect.flip(withProof(Buffer.from(secret).toString("hex"), "{not json"))
+        assert.match(malformed.message, /^Invalid configuration: nostr\.subkey_proof \(PORTAL__NOSTR__SUBKEY_PROOF\): /)
+        assert.notInclude(malformed.message, "\n")
+      })
   )
 })
