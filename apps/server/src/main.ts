@@ -4,10 +4,10 @@
  *
  * @since 0.1.0
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as SeenIds from "@portal/jwt/SeenIds"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -27,6 +27,7 @@ import * as Relays from "./Relays.js"
 import * as Secrets from "./Secrets.js"
 import * as Services from "./Services.js"
 import * as Startup from "./Startup.js"
+import * as Webhooks from "./Webhooks.js"
 
 const appDirectory = fileURLToPath(new URL(".", import.meta.url))
 
@@ -51,13 +52,18 @@ const MainLayer = Layer.unwrapEffect(
       relays: settings.nostr.relays,
       webhook: Option.isSome(settings.webhook.url)
     }).pipe(Layer.provideMerge(Services.layerStore({ dataDir: paths.dataDir, ...settings.database })))
-    return HttpLayer.pipe(
+    // webhook delivery from the outbox, when webhook.url is set (nothing is queued otherwise)
+    const WebhooksLayer = Option.match(settings.webhook.url, {
+      onNone: () => Layer.empty,
+      onSome: (url) => Webhooks.layer({ ...settings.webhook, url }).pipe(Layer.provide(FetchHttpClient.layer))
+    })
+    return Layer.merge(HttpLayer, WebhooksLayer).pipe(
       Layer.provide(BuildInfo.layer(appDirectory)),
       Layer.provide(Auth.layerApiToken(secrets.authToken)),
       Layer.provide(HttpSettings.layer(settings.server)),
-      // NIP-98 replay ids: in memory (one instance) until the store is wired in
+      // NIP-98 replay ids in the store, shared by instances on one database
       Layer.provide(
-        Session.layer({ keys, ...settings.auth, ...settings.server }).pipe(Layer.provide(SeenIds.layerMemory))
+        Session.layer({ keys, ...settings.auth, ...settings.server }).pipe(Layer.provide(Session.layerSeenIdsStore))
       ),
       Layer.provide(
         Layer.unwrapEffect(

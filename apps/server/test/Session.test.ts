@@ -1,8 +1,11 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import * as Jwt from "@portal/jwt/Jwt"
 import * as Session from "@portal/jwt/Session"
+import * as SeenIds from "@portal/jwt/SeenIds"
 import * as Keys from "@portal/nostr/Keys"
+import * as SessionLayers from "@portal/server/Http/Session"
+import * as Store from "@portal/store/Store"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -159,4 +162,16 @@ describe("GET /auth/nip98 and bearer sessions", () => {
       })
     )
   })
+})
+
+describe("NIP-98 replay ids in the store", () => {
+  it.scoped("an event id accepted by one instance is refused by another on the same database", () =>
+    Effect.gen(function* () {
+      const first = yield* Effect.provide(SeenIds.SeenIds, SessionLayers.layerSeenIdsStore)
+      const second = yield* Effect.provide(SeenIds.SeenIds, SessionLayers.layerSeenIdsStore)
+      assert.isTrue(yield* first.markSeen("e".repeat(64), "120 seconds"))
+      assert.isFalse(yield* second.markSeen("e".repeat(64), "120 seconds"))
+      assert.isTrue(yield* second.markSeen("f".repeat(64), "120 seconds"))
+    }).pipe(Effect.provide(Store.layerMemory))
+  )
 })

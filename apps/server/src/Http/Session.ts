@@ -17,10 +17,12 @@ import { Forbidden, InternalError, Unauthorized } from "@portal/api/ApiError"
 import { PortalApi } from "@portal/api/PortalApi"
 import * as Jwt from "@portal/jwt/Jwt"
 import * as Nip98 from "@portal/jwt/Nip98"
-import type * as SeenIds from "@portal/jwt/SeenIds"
+import { SeenIdsUnavailable } from "@portal/jwt/JwtError"
+import * as SeenIds from "@portal/jwt/SeenIds"
 import * as Session from "@portal/jwt/Session"
 import * as Event from "@portal/nostr/Event"
 import * as Keys from "@portal/nostr/Keys"
+import * as Store from "@portal/store/Store"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -130,3 +132,17 @@ export const layer = (
       )
     })
   )
+
+/**
+ * NIP-98 replay ids in the store (scope `nip98`), so that instances sharing a database share them (§k step 8).
+ * @category layers
+ */
+export const layerSeenIdsStore: Layer.Layer<SeenIds.SeenIds, never, Store.Store> = Layer.effect(
+  SeenIds.SeenIds,
+  Effect.map(Store.Store, (store) =>
+    SeenIds.SeenIds.of({
+      markSeen: (id, ttl) =>
+        store.markSeen("nip98", id, ttl).pipe(Effect.mapError((cause) => new SeenIdsUnavailable({ cause })))
+    })
+  )
+)
