@@ -20,7 +20,7 @@ interface Received {
 }
 
 /** A real loopback receiver that answers 500 to its first `failFirst` requests (or to all while `down`). */
-const receiver = (options: { failFirst: number; delayMs?: number }) =>
+const receiver = (options: { failFirst: number; delayMs?: number; failWhen?: (body: string) => boolean }) =>
   Effect.acquireRelease(
     Effect.async<{
       readonly url: string
@@ -34,7 +34,8 @@ const receiver = (options: { failFirst: number; delayMs?: number }) =>
         const chunks: Array<Buffer> = []
         req.on("data", (c: Buffer) => chunks.push(c))
         req.on("end", () => {
-          const status = state.down || received.length < options.failFirst ? 500 : 200
+          const failing = options.failWhen?.(Buffer.concat(chunks).toString("utf8")) ?? false
+          const status = state.down || failing || received.length < options.failFirst ? 500 : 200
           const respond = () => {
             received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), status })
             res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : "nope")
@@ -63,12 +64,12 @@ const receiver = (options: { failFirst: number; delayMs?: number }) =>
 
 const hmac = (message: string) => createHmac("sha256", SECRET).update(message).digest("hex")
 
-const worker = (url: string) =>
+const worker = (url: string, maxAgeHours = 72) =>
   Webhooks.layer({
     url,
     secret: Option.some(Redacted.make(SECRET)),
     timeoutMs: 2000,
-    maxAgeHours: 72,
+    maxAgeHours,
     concurrency: 4,
     pollInterval: "50 millis"
   }).pipe(Layer.provide(FetchHttpClient.layer))
@@ -221,6 +222,34 @@ describe("webhook delivery (differences.md §h)", () => {
       yield* Layer.build(worker(hook.url))
       yield* Effect.sleep("500 millis")
       assert.strictEqual(hook.state.arrived, 1, "delivered once")
+    }).pipe(Effect.provide(Store.layerMemory))
+  )
+
+  it.scopedLive("an event still failing past webhook.max_age_hours is given up; the stream's next event proceeds", () =>
+    Effect.gen(function* () {
+      const hook = yield* receiver({ failFirst: 0, failWhen: (body) => body.includes('"index":0,') })
+      const store = yield* Store.Store
+      yield* store.createStream("s", "single_payment")
+      for (const n of [0, 1]) {
+        yield* store.append(
+          "s",
+          { type: "payment_status_update", data: { status: { status: "paid", n } } },
+          {
+            webhook: true
+          }
+        )
+      }
+      // 1.5 s max age: attempts at ~0 s and ~1 s fail young, the one at ~3 s fails old and is the last
+      yield* Layer.build(worker(hook.url, 1.5 / 3600))
+      yield* eventually(() => delivered(hook.received).length === 1, 15)
+      const attempts = byStream(hook.received).get("s") ?? []
+      assert.deepStrictEqual(
+        attempts.map((a) => [a.index, a.status]),
+        [...attempts.slice(0, -1).map(() => [0, 500]), [1, 200]]
+      )
+      assert.isAtLeast(attempts.length, 3)
+      yield* Effect.sleep("1500 millis")
+      assert.strictEqual(hook.received.length, attempts.length, "the dead event is not tried again")
     }).pipe(Effect.provide(Store.layerMemory))
   )
 
