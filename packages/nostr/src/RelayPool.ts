@@ -41,7 +41,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Event from "./Event.js"
 import * as Filter from "./Filter.js"
-import { BoundedSet } from "./internal/boundedSet.js"
+import { BoundedSet } from "./BoundedSet.js"
 import { InvalidRelayUrl } from "./NostrError.js"
 
 /**

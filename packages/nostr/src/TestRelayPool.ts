@@ -17,7 +17,7 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import * as Event from "./Event.js"
 import * as Filter from "./Filter.js"
-import { BoundedSet } from "./internal/boundedSet.js"
+import { BoundedSet } from "./BoundedSet.js"
 import * as RelayPool from "./RelayPool.js"
 
 /** The URL of the virtual relay. */

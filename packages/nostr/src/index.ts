@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+export * as BoundedSet from "./BoundedSet.js"
 export * as Conversation from "./Conversation.js"
 export * as Event from "./Event.js"
 export * as Filter from "./Filter.js"

@@ -49,7 +49,7 @@ import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Auth from "./Auth.js"
-import { BoundedSet } from "./internal/boundedSet.js"
+import { BoundedSet } from "@portal/nostr/BoundedSet"
 import { UserAlreadyAnswered, UserKeyMismatch, UserRequestExpired, UserSendFailed } from "./UserError.js"
 
 /**

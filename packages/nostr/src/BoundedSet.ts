@@ -1,8 +1,10 @@
 /**
- * A set that forgets its oldest entries beyond `capacity` (insertion order). Used for de-duplication caches.
+ * A set that forgets its oldest entries beyond `capacity` (insertion order): the bounded memory of the
+ * de-duplication caches (event ids seen by the relay pool and conversations, requests answered by the user side).
  *
- * @internal
+ * @since 0.1.0
  */
+/** @category models */
 export class BoundedSet<A> {
   private readonly items = new Set<A>()
   constructor(readonly capacity: number) {}
@@ -20,6 +22,10 @@ export class BoundedSet<A> {
       if (oldest.done !== true) this.items.delete(oldest.value)
     }
     return true
+  }
+
+  delete(item: A): void {
+    this.items.delete(item)
   }
 
   get size(): number {
