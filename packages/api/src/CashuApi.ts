@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
 import * as Envelope from "./Envelope.js"
 import * as Inputs from "./Inputs.js"
-import { StreamStarted } from "./KeysApi.js"
+import { startsStream } from "./KeysApi.js"
 import { Authorization, JsonBody } from "./Middleware.js"
 import { Message } from "./PaymentsApi.js"
 import { Token } from "./JwtApi.js"
@@ -57,13 +57,12 @@ export const CashuAmount = Schema.Struct({ amount: Schema.Int.pipe(Schema.nonNeg
 /** @category groups */
 export class CashuApi extends HttpApiGroup.make("cashu")
   .add(
-    HttpApiEndpoint.post("request", "/cashu/request")
-      .setPayload(CashuRequest)
-      .addSuccess(Envelope.Success(StreamStarted), { status: 201 })
-      .addError(ApiError.BadGatewayResponse)
-      .middleware(JsonBody)
-      .middleware(Authorization)
-      .annotate(OpenApi.Description, "Asks a user for Cashu tokens; one `cashu_response` or `error` follows.")
+    startsStream(
+      "request",
+      "/cashu/request",
+      CashuRequest,
+      "Asks a user for Cashu tokens; one `cashu_response` or `error` follows."
+    )
   )
   .add(
     HttpApiEndpoint.post("sendDirect", "/cashu/send-direct")

@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
 import * as Envelope from "./Envelope.js"
 import * as Inputs from "./Inputs.js"
-import { StreamStarted } from "./KeysApi.js"
+import { startsStream } from "./KeysApi.js"
 import { Authorization, JsonBody } from "./Middleware.js"
 
 /** @category models */
@@ -42,13 +42,12 @@ export const PayInvoiceResult = Schema.Struct({
 /** @category groups */
 export class InvoicesApi extends HttpApiGroup.make("invoices")
   .add(
-    HttpApiEndpoint.post("request", "/invoices/request")
-      .setPayload(InvoiceRequest)
-      .addSuccess(Envelope.Success(StreamStarted), { status: 201 })
-      .addError(ApiError.BadGatewayResponse)
-      .middleware(JsonBody)
-      .middleware(Authorization)
-      .annotate(OpenApi.Description, "Asks a user for an invoice; one `invoice_response` or `error` follows.")
+    startsStream(
+      "request",
+      "/invoices/request",
+      InvoiceRequest,
+      "Asks a user for an invoice; one `invoice_response` or `error` follows."
+    )
   )
   .add(
     HttpApiEndpoint.post("pay", "/invoices/pay")

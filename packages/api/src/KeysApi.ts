@@ -20,6 +20,25 @@ import { Authorization, JsonBody, OptionalJsonBody } from "./Middleware.js"
  */
 export const StreamStarted = Schema.Struct({ stream_id: Schema.String }).annotations({ identifier: "StreamStarted" })
 
+/**
+ * An authenticated async route: a JSON body, `201` with the stream to poll, `502` when the relays or an upstream
+ * fail.
+ * @category endpoints
+ */
+export const startsStream = <const Name extends string, const Path extends `/${string}`, P extends Schema.Schema.Any>(
+  name: Name,
+  path: Path,
+  payload: P,
+  description: string
+) =>
+  HttpApiEndpoint.post(name, path)
+    .setPayload(payload)
+    .addSuccess(Envelope.Success(StreamStarted), { status: 201 })
+    .addError(ApiError.BadGatewayResponse)
+    .middleware(JsonBody)
+    .middleware(Authorization)
+    .annotate(OpenApi.Description, description)
+
 const KeyHandshakeFields = Schema.Struct({
   static_token: Inputs.optional(Inputs.StaticToken),
   no_request: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false })
@@ -81,15 +100,11 @@ export class KeysApi extends HttpApiGroup.make("keys")
       )
   )
   .add(
-    HttpApiEndpoint.post("authenticateKey", "/authenticate-key")
-      .setPayload(AuthenticateKeyRequest)
-      .addSuccess(Envelope.Success(StreamStarted), { status: 201 })
-      .addError(ApiError.BadGatewayResponse)
-      .middleware(JsonBody)
-      .middleware(Authorization)
-      .annotate(
-        OpenApi.Description,
-        "Sends an auth challenge to a user (main key and subkeys); the `authenticate_key` stream gets the answer, or " +
-          "`error` (`timeout` after 300 s)."
-      )
+    startsStream(
+      "authenticateKey",
+      "/authenticate-key",
+      AuthenticateKeyRequest,
+      "Sends an auth challenge to a user (main key and subkeys); the `authenticate_key` stream gets the answer, or " +
+        "`error` (`timeout` after 300 s)."
+    )
   ) {}

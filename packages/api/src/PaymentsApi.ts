@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
 import * as ApiError from "./ApiError.js"
 import * as Envelope from "./Envelope.js"
 import * as Inputs from "./Inputs.js"
-import { StreamStarted } from "./KeysApi.js"
+import { startsStream } from "./KeysApi.js"
 import { Authorization, JsonBody } from "./Middleware.js"
 
 /** @category models */
@@ -93,40 +93,28 @@ export const Message = Schema.Struct({ message: Schema.String }).annotations({ i
 /** @category groups */
 export class PaymentsApi extends HttpApiGroup.make("payments")
   .add(
-    HttpApiEndpoint.post("single", "/payments/single")
-      .setPayload(SinglePaymentRequest)
-      .addSuccess(Envelope.Success(StreamStarted), { status: 201 })
-      .addError(ApiError.BadGatewayResponse)
-      .middleware(JsonBody)
-      .middleware(Authorization)
-      .annotate(
-        OpenApi.Description,
-        "Creates an invoice with the daemon's wallet and asks the user to pay it; `payment_status_update` events follow."
-      )
+    startsStream(
+      "single",
+      "/payments/single",
+      SinglePaymentRequest,
+      "Creates an invoice with the daemon's wallet and asks the user to pay it; `payment_status_update` events follow."
+    )
   )
   .add(
-    HttpApiEndpoint.post("raw", "/payments/raw")
-      .setPayload(RawPaymentRequest)
-      .addSuccess(Envelope.Success(StreamStarted), { status: 201 })
-      .addError(ApiError.BadGatewayResponse)
-      .middleware(JsonBody)
-      .middleware(Authorization)
-      .annotate(
-        OpenApi.Description,
-        "Sends a payment request for a caller-made invoice; only user-side statuses follow."
-      )
+    startsStream(
+      "raw",
+      "/payments/raw",
+      RawPaymentRequest,
+      "Sends a payment request for a caller-made invoice; only user-side statuses follow."
+    )
   )
   .add(
-    HttpApiEndpoint.post("recurring", "/payments/recurring")
-      .setPayload(RecurringPaymentRequest)
-      .addSuccess(Envelope.Success(StreamStarted), { status: 201 })
-      .addError(ApiError.BadGatewayResponse)
-      .middleware(JsonBody)
-      .middleware(Authorization)
-      .annotate(
-        OpenApi.Description,
-        "Asks the user to authorise a subscription; one `recurring_payment_response` or `error`."
-      )
+    startsStream(
+      "recurring",
+      "/payments/recurring",
+      RecurringPaymentRequest,
+      "Asks the user to authorise a subscription; one `recurring_payment_response` or `error`."
+    )
   )
   .add(
     HttpApiEndpoint.post("closeRecurring", "/payments/recurring/close")
