@@ -38,11 +38,14 @@ export interface Resolved {
   readonly pubkey: PublicKeyHex
   /** Relay hints from the document, if any. */
   readonly relays: ReadonlyArray<string>
+  /** NIP-46 (remote signer) relays from the document's `nip46` map, if any. */
+  readonly nip46: ReadonlyArray<string>
 }
 
 const NostrJson = Schema.Struct({
   names: Schema.Record({ key: Schema.String, value: Schema.String }),
-  relays: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) }))
+  relays: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) })),
+  nip46: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) }))
 })
 
 const NAME = /^[A-Za-z0-9._-]+$/
@@ -142,7 +145,12 @@ export const make = (
               })
           )
         )
-        return { identifier, pubkey, relays: document.relays?.[pubkey] ?? [] } satisfies Resolved
+        return {
+          identifier,
+          pubkey,
+          relays: document.relays?.[pubkey] ?? [],
+          nip46: document.nip46?.[pubkey] ?? []
+        } satisfies Resolved
       })
 
     const verify = (identifier: string, pubkey: PublicKeyHex) =>

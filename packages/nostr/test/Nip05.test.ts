@@ -45,13 +45,15 @@ describe("Nip05", () => {
           status: 200,
           body: JSON.stringify({
             names: { alice: keys.publicKey, bob: "00".repeat(32) },
-            relays: { [keys.publicKey]: ["wss://relay.example.com"] }
+            relays: { [keys.publicKey]: ["wss://relay.example.com"] },
+            nip46: { [keys.publicKey]: ["wss://signer.example.com"] }
           })
         }
       })
       const resolved = yield* nip05.resolve("alice@Example.com")
       assert.strictEqual(resolved.pubkey, keys.publicKey)
       assert.deepStrictEqual(resolved.relays, ["wss://relay.example.com"])
+      assert.deepStrictEqual(resolved.nip46, ["wss://signer.example.com"])
       assert.deepStrictEqual(requested, ["https://example.com/.well-known/nostr.json?name=alice"])
       yield* nip05.verify("alice@example.com", keys.publicKey)
     })
