@@ -54,7 +54,9 @@ const nonEmpty = (value: string | undefined): string | undefined =>
  */
 export const fromEnvMap = (env: Readonly<Record<string, string | undefined>>): ConfigProvider.ConfigProvider => {
   const entries = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)
-  return ConfigProvider.fromMap(new Map(entries), { pathDelim: "__", seqDelim: "," }).pipe(
+  // Values are never split by the provider (a JSON subkey proof or a profile name may hold commas); the list settings
+  // split their own values on "," (see `list`).
+  return ConfigProvider.fromMap(new Map(entries), { pathDelim: "__", seqDelim: "\u001f" }).pipe(
     ConfigProvider.constantCase,
     ConfigProvider.nested("PORTAL")
   )
@@ -91,10 +93,16 @@ const optionalSecret = (name: string) =>
 const optionalString = (name: string) =>
   Config.option(Config.string(name)).pipe(Config.map(Option.filter((value) => value.trim() !== "")))
 
-const list = (name: string) =>
+/** A list: an array in the TOML file, comma-separated in env. */
+const list = (name: string, fallback: ReadonlyArray<string> = []) =>
   Config.array(Config.string(), name).pipe(
-    Config.map((values) => values.map((v) => v.trim()).filter((v) => v !== "")),
-    Config.withDefault([] as Array<string>)
+    Config.map((values) =>
+      values
+        .flatMap((v) => v.split(","))
+        .map((v) => v.trim())
+        .filter((v) => v !== "")
+    ),
+    Config.withDefault(fallback)
   )
 
 /** Default relays of the reference daemon. */
@@ -121,10 +129,7 @@ export const settings = Config.all({
   info: listen,
   nostr: Config.all({
     privateKey: optionalSecret("private_key"),
-    relays: Config.array(Config.string(), "relays").pipe(
-      Config.map((values) => values.map((v) => v.trim()).filter((v) => v !== "")),
-      Config.withDefault(defaultRelays)
-    ),
+    relays: list("relays", defaultRelays),
     subkeyProof: optionalString("subkey_proof")
   }).pipe(Config.nested("nostr")),
   auth: Config.all({
@@ -141,6 +146,10 @@ export const settings = Config.all({
   }).pipe(Config.nested("wallet")),
   database: Config.all({
     path: Config.string("path").pipe(Config.withDefault("portal-rest.db")),
+    retentionDays: Config.integer("retention_days").pipe(
+      Config.validate({ message: "expected a whole number of days ≥ 0", validation: (n) => n >= 0 }),
+      Config.withDefault(30)
+    ),
     url: optionalSecret("url")
   }).pipe(Config.nested("database")),
   webhook: Config.all({

@@ -14,7 +14,7 @@ import * as Signer from "@portal/nostr/Signer"
 import type * as Subkey from "@portal/protocol/Subkey"
 import * as Store from "@portal/store/Store"
 import type { StoreFailure } from "@portal/store/StoreError"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -93,14 +93,20 @@ export const layerStore = (options: {
   readonly dataDir: string
   readonly path: string
   readonly url: Option.Option<Redacted.Redacted<string>>
-}): Layer.Layer<Store.Store, StoreFailure> =>
-  Option.match(
+  /** `database.retention_days`: finished streams older than this are removed; 0 keeps them (default 30). */
+  readonly retentionDays?: number | undefined
+}): Layer.Layer<Store.Store, StoreFailure> => {
+  const days = options.retentionDays ?? 30
+  const retention = days === 0 ? (false as const) : { ...Store.defaultRetention, maxAge: Duration.days(days) }
+  return Option.match(
     Option.filter(options.url, (url) => Redacted.value(url).trim() !== ""),
     {
       onNone: () =>
         Store.layerSqlite({
-          filename: options.path === ":memory:" ? options.path : NodePath.resolve(options.dataDir, options.path)
+          filename: options.path === ":memory:" ? options.path : NodePath.resolve(options.dataDir, options.path),
+          retention
         }),
-      onSome: (url) => Store.layerPg({ url })
+      onSome: (url) => Store.layerPg({ url, retention })
     }
   )
+}

@@ -149,7 +149,7 @@ describe("Startup.load", () => {
         const metadata = yield* Schema.decodeUnknown(Subkey.SubkeyMetadata)(metadataJson)
         const secret = yield* Subkey.deriveSubkeySecret(Redacted.value(main.secretKey), metadata)
         const proof = JSON.stringify({ main_key: main.publicKey, metadata: metadataJson })
-        // from the TOML file (in env, the comma-splitting of values breaks JSON: see Config.ts)
+        // from the TOML file
         const withProof = (key: string, json: string) => {
           const home = tempHome()
           const file = join(home, "portal.toml")
@@ -175,6 +175,34 @@ describe("Startup.load", () => {
         const malformed = yield* Effect.flip(withProof(Buffer.from(secret).toString("hex"), "{not json"))
         assert.match(malformed.message, /^Invalid configuration: nostr\.subkey_proof \(PORTAL__NOSTR__SUBKEY_PROOF\): /)
         assert.notInclude(malformed.message, "\n")
+        // the same proof from the environment: JSON with commas is one value, not a list
+        const fromEnv = yield* load({
+          PORTAL__NOSTR__PRIVATE_KEY: Buffer.from(secret).toString("hex"),
+          PORTAL__AUTH__AUTH_TOKEN: "env-token-0123456789",
+          PORTAL__NOSTR__SUBKEY_PROOF: proof
+        })
+        assert.deepStrictEqual(
+          Option.map(fromEnv.subkeyProof, (p) => p.mainKey),
+          Option.some(main.publicKey)
+        )
       })
+  )
+
+  it.effect("splits only list settings on commas; other values keep theirs; retention days are validated", () =>
+    Effect.gen(function* () {
+      const loaded = yield* load({
+        PORTAL__NOSTR__RELAYS: "wss://a.example, wss://b.example",
+        PORTAL__PROFILE__NAME: "Alice, Inc",
+        PORTAL__DATABASE__RETENTION_DAYS: "0"
+      })
+      assert.deepStrictEqual(loaded.settings.nostr.relays, ["wss://a.example", "wss://b.example"])
+      assert.deepStrictEqual(loaded.settings.profile.name, Option.some("Alice, Inc"))
+      assert.strictEqual(loaded.settings.database.retentionDays, 0)
+      const error = yield* Effect.flip(load({ PORTAL__DATABASE__RETENTION_DAYS: "-1" }))
+      assert.match(
+        error.message,
+        /^Invalid configuration: database\.retention_days \(PORTAL__DATABASE__RETENTION_DAYS\): /
+      )
+    })
   )
 })
