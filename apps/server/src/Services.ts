@@ -6,9 +6,13 @@
  *
  * @since 0.1.0
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Conversation from "@portal/nostr/Conversation"
 import type * as Keys from "@portal/nostr/Keys"
 import type { InvalidRelayUrl } from "@portal/nostr/NostrError"
+import * as Nip05 from "@portal/nostr/Nip05"
+import * as Profiles from "@portal/nostr/Profiles"
 import * as RelayPool from "@portal/nostr/RelayPool"
 import * as Signer from "@portal/nostr/Signer"
 import type * as Subkey from "@portal/protocol/Subkey"
@@ -46,6 +50,8 @@ export interface Options {
   readonly pool?: Omit<RelayPool.Options, "relays"> | undefined
   /** How long `Conversations` waits for `EOSE` before publishing a request (default 2 s). */
   readonly subscribeWait?: Duration.DurationInput | undefined
+  /** The HTTP client for NIP-05 look-ups (default: fetch). */
+  readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
 }
 
 /** What the layer provides. @category models */
@@ -57,6 +63,8 @@ export type Services =
   | Streams.Streams
   | Handshakes.Handshakes
   | KeyAuth.KeyAuth
+  | Profiles.Profiles
+  | Nip05.Nip05
 
 /**
  * Every service, over the store.
@@ -71,9 +79,13 @@ export const layer = (options: Options): Layer.Layer<Services, StoreFailure | In
     ...(mainKey === undefined ? {} : { mainKey }),
     ...(options.subscribeWait === undefined ? {} : { subscribeWait: options.subscribeWait })
   }).pipe(Layer.provideMerge(Layer.merge(Signer.layerLocalKeys(options.keys), PoolLayer)))
-  const BaseLayer = Layer.merge(Streams.layer({ webhook: options.webhook }), Relays.layer(options.relays)).pipe(
-    Layer.provideMerge(NostrLayer)
-  )
+  const Nip05Layer = Nip05.layer().pipe(Layer.provide(options.httpClient ?? FetchHttpClient.layer))
+  const LookupsLayer = Profiles.layer.pipe(Layer.provideMerge(Nip05Layer))
+  const BaseLayer = Layer.mergeAll(
+    Streams.layer({ webhook: options.webhook }),
+    Relays.layer(options.relays),
+    LookupsLayer
+  ).pipe(Layer.provideMerge(NostrLayer))
   return Layer.merge(
     Handshakes.layer({
       publicKey: options.keys.publicKey,

@@ -5,6 +5,7 @@
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
+import * as Event from "@portal/nostr/Event"
 import * as Keys from "@portal/nostr/Keys"
 import * as RelayPool from "@portal/nostr/RelayPool"
 import * as Subkey from "@portal/protocol/Subkey"
@@ -27,7 +28,7 @@ import * as Scope from "effect/Scope"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
-import { authed, jsonRequest, layer as serverLayer, send, sendJson } from "./HttpServerTest.js"
+import { authed, jsonRequest, layer as serverLayer, nip05Host, nip05User, send, sendJson } from "./HttpServerTest.js"
 
 interface WireEvent {
   readonly index: number
@@ -54,7 +55,8 @@ const startDaemon = (
       handshakeTimeout: timeouts.handshake ?? "20 seconds",
       authTimeout: timeouts.auth ?? "20 seconds",
       pool: { backoff: { initial: "40 millis" } },
-      subscribeWait: "1 second"
+      subscribeWait: "1 second",
+      httpClient: nip05Host
     }).pipe(Layer.provideMerge(Store.layerSqlite({ filename: file, retention: false })), Layer.orDie)
     const servicesContext = yield* Layer.build(services)
     const context = yield* Layer.build(serverLayer({}, {}, {}, Layer.succeedContext(servicesContext)))
@@ -487,6 +489,42 @@ describe("authentication flow", () => {
           // the static token is still the open one: a repeat POST returns the same stream
           assert.deepStrictEqual(yield* started("/key-handshake", { static_token: "counter-1" }), staticHandshake)
         }).pipe(Effect.provide(restarted))
+      })
+    )
+  })
+})
+
+describe("profiles", () => {
+  layer(TestRelay.layer, { excludeTestServices: true })((it) => {
+    it.scoped("GET /profile/{main_key} reads the newest kind 0 from the relays; an unverified nip05 is null", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const userKeys = yield* Keys.generate
+        const pool = yield* Layer.build(RelayPool.layerNode({ relays: [relay.url] })).pipe(
+          Effect.map((context) => Context.get(context, RelayPool.RelayPool))
+        )
+        yield* pool.awaitOpen().pipe(Effect.timeout("5 seconds"))
+        const publish = (created_at: number, content: Record<string, string>) =>
+          Effect.flatMap(
+            Event.signWith(userKeys, { kind: 0, content: JSON.stringify(content), tags: [], created_at }),
+            (event) => pool.publish(event)
+          )
+        yield* publish(1_700_000_000, { name: "old" })
+        // nip05 names another key on domain.example, so it does not verify and comes back null
+        yield* publish(1_700_000_100, { name: "alice", display_name: "Alice", nip05: nip05User.identifier })
+        yield* Effect.gen(function* () {
+          const r = yield* sendJson(HttpClientRequest.get(`/profile/${Keys.npub(userKeys.publicKey)}`).pipe(authed))
+          assert.strictEqual(r.status, 200, r.text)
+          assert.deepStrictEqual(r.json, {
+            success: true,
+            data: { profile: { name: "alice", display_name: "Alice", picture: null, nip05: null } }
+          })
+          const nobody = yield* sendJson(
+            HttpClientRequest.get(`/profile/${(yield* Keys.generate).publicKey}`).pipe(authed)
+          )
+          assert.deepStrictEqual(nobody.json, { success: true, data: { profile: null } })
+        }).pipe(Effect.provide(daemon))
       })
     )
   })

@@ -2,7 +2,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { authed, jsonRequest, layer as serverLayer, postRaw, send, sendJson } from "./HttpServerTest.js"
+import { authed, jsonRequest, layer as serverLayer, postRaw, send, sendJson, nip05User } from "./HttpServerTest.js"
 
 const failure = (error: string) => ({ success: false, error })
 
@@ -184,6 +184,25 @@ describe("HTTP edge", () => {
       })
     )
 
+    it.effect("GET /nip05/{nip05} resolves through the host's nostr.json; 400 malformed, 502 host failure", () =>
+      Effect.gen(function* () {
+        const found = yield* sendJson(HttpClientRequest.get("/nip05/user%40domain.example").pipe(authed))
+        assert.strictEqual(found.status, 200, found.text)
+        assert.deepStrictEqual(found.json, {
+          success: true,
+          data: { profile: { public_key: nip05User.publicKey, relays: nip05User.relays, nip46: nip05User.nip46 } }
+        })
+        const unknownName = yield* sendJson(HttpClientRequest.get("/nip05/nobody@domain.example").pipe(authed))
+        assert.strictEqual(unknownName.status, 502)
+        assert.match((unknownName.json as { error: string }).error, /^Failed to fetch nip05 profile: NotFound: /)
+        const down = yield* sendJson(HttpClientRequest.get("/nip05/user@down.example").pipe(authed))
+        assert.strictEqual(down.status, 502)
+        assert.match((down.json as { error: string }).error, /^Failed to fetch nip05 profile: Unreachable: /)
+        const malformed = yield* sendJson(HttpClientRequest.get("/nip05/us%20er@domain.example").pipe(authed))
+        assert.strictEqual(malformed.status, 400, malformed.text)
+      })
+    )
+
     it.effect("a declared route without its service answers 501 after validating the input", () =>
       Effect.gen(function* () {
         const mint = yield* sendJson(
@@ -191,13 +210,9 @@ describe("HTTP edge", () => {
         )
         assert.strictEqual(mint.status, 501)
         assert.deepStrictEqual(mint.json, failure("POST /cashu/mint is not implemented yet"))
-        const profile = yield* sendJson(
-          HttpClientRequest.get("/profile/79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798").pipe(
-            authed
-          )
-        )
-        assert.strictEqual(profile.status, 501)
-        assert.deepStrictEqual(profile.json, failure("GET /profile/{main_key} is not implemented yet"))
+        const wallet = yield* sendJson(HttpClientRequest.get("/wallet/info").pipe(authed))
+        assert.strictEqual(wallet.status, 501)
+        assert.deepStrictEqual(wallet.json, failure("GET /wallet/info is not implemented yet"))
       })
     )
 

@@ -11,7 +11,7 @@ import { PublicKeyHex } from "@portal/protocol/Primitives"
 import * as PublicKey from "@portal/protocol/PublicKey"
 import * as BuildInfo from "@portal/server/BuildInfo"
 import * as Effect from "effect/Effect"
-import { gitCommit, layer as serverLayer, publicKey, relays, send, token } from "./HttpServerTest.js"
+import { gitCommit, layer as serverLayer, nip05User, publicKey, relays, send, token } from "./HttpServerTest.js"
 
 const userKey = PublicKeyHex.make("c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5")
 const userNpub = PublicKey.toNpub(userKey)
@@ -150,7 +150,6 @@ const pending: ReadonlyArray<readonly [string, "GET" | "POST" | "DELETE", string
     "/payments/recurring/close",
     { main_key: userKey, subkeys: [], subscription_id: "sub-1" }
   ],
-  ["fetchProfile", "GET", `/profile/${encodeURIComponent(`nostr:${userNpub}`)}`, undefined],
   [
     "requestInvoice (absent)",
     "POST",
@@ -194,7 +193,6 @@ const pending: ReadonlyArray<readonly [string, "GET" | "POST" | "DELETE", string
     "/cashu/burn",
     { mint_url: "https://mint.example", unit: "sat", token: "cashuA", static_auth_token: null }
   ],
-  ["fetchNip05Profile", "GET", `/nip05/${encodeURIComponent("user@domain.example")}`, undefined],
   ["getWalletInfo", "GET", "/wallet/info", undefined]
 ]
 
@@ -271,6 +269,17 @@ describe("official client compatibility (rest-api.md Appendix A)", () => {
         assert.deepStrictEqual(closed.result, {
           kind: "data",
           data: { stream_id: "recurring-payment-close", events: [] }
+        })
+      })
+    )
+
+    it.effect("fetchNip05Profile(nip05) reads the profile from the envelope (the `@` URL-encoded)", () =>
+      Effect.gen(function* () {
+        const r = yield* call("GET", `/nip05/${encodeURIComponent(nip05User.identifier)}`)
+        assert.strictEqual(r.status, 200)
+        assert.deepStrictEqual(r.result, {
+          kind: "data",
+          data: { profile: { public_key: nip05User.publicKey, relays: nip05User.relays, nip46: nip05User.nip46 } }
         })
       })
     )

@@ -6,7 +6,8 @@
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as SeenIds from "@portal/jwt/SeenIds"
 import * as Keys from "@portal/nostr/Keys"
@@ -50,9 +51,44 @@ export const sessionLayer = (auth: Partial<Omit<Session.Options, "keys">> = {}) 
     )
   ).pipe(Layer.provide(SeenIds.layerMemory), Layer.orDie)
 
+/** The user `user@domain.example` that the fake NIP-05 host lists (with relay and NIP-46 hints). */
+export const nip05User = {
+  identifier: "user@domain.example",
+  publicKey: mainKey,
+  relays: ["wss://relay.user.example"],
+  nip46: ["wss://signer.user.example"]
+}
+
+/**
+ * NIP-05 look-ups in these tests never leave the process: `domain.example` serves a nostr.json listing `nip05User`;
+ * every other host is unreachable.
+ */
+export const nip05Host: Layer.Layer<HttpClient.HttpClient> = Layer.succeed(
+  HttpClient.HttpClient,
+  HttpClient.make((request, url) =>
+    url.host === "domain.example" && url.pathname === "/.well-known/nostr.json"
+      ? Effect.succeed(
+          HttpClientResponse.fromWeb(
+            request,
+            new Response(
+              JSON.stringify({
+                names: { user: nip05User.publicKey },
+                relays: { [nip05User.publicKey]: nip05User.relays },
+                nip46: { [nip05User.publicKey]: nip05User.nip46 }
+              }),
+              { status: 200, headers: { "content-type": "application/json" } }
+            )
+          )
+        )
+      : Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", description: "unreachable" }))
+  )
+)
+
 /** Streams, handshakes, auth and relays over an in-memory store and a relay pool with no relays. */
 export const memoryServices: Layer.Layer<Services.Services> = Layer.unwrapEffect(
-  Effect.map(Effect.orDie(Keys.fromSecret(secretKey)), (keys) => Services.layer({ keys, relays: [] }))
+  Effect.map(Effect.orDie(Keys.fromSecret(secretKey)), (keys) =>
+    Services.layer({ keys, relays: [], httpClient: nip05Host })
+  )
 ).pipe(Layer.provide(Store.layerMemory), Layer.orDie)
 
 export const layer = (
