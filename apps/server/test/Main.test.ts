@@ -25,7 +25,13 @@ const appDir = fileURLToPath(new URL("..", import.meta.url))
 const startDaemon = (env: Record<string, string>) => {
   const child = spawn(process.execPath, ["dist/main.js"], {
     cwd: appDir,
-    env: { ...process.env, PORTAL_DATA_DIR: mkdtempSync(join(tmpdir(), "portal-main-")), ...env },
+    env: {
+      ...process.env,
+      PORTAL_DATA_DIR: mkdtempSync(join(tmpdir(), "portal-main-")),
+      // tests reach nothing but loopback: a closed local port instead of the default public relays
+      PORTAL__NOSTR__RELAYS: "ws://127.0.0.1:9",
+      ...env
+    },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let output = ""
