@@ -7,6 +7,9 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Event from "@portal/nostr/Event"
 import * as Keys from "@portal/nostr/Keys"
+import * as Nip44 from "@portal/nostr/Nip44"
+import * as Kinds from "@portal/protocol/Kinds"
+import * as Messages from "@portal/protocol/Messages"
 import * as RelayPool from "@portal/nostr/RelayPool"
 import * as Subkey from "@portal/protocol/Subkey"
 import * as Services from "@portal/server/Services"
@@ -20,6 +23,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
@@ -188,6 +193,52 @@ describe("authentication flow", () => {
               [[0, "error", "timeout"]]
             )
           }
+        }).pipe(Effect.provide(daemon))
+      })
+    )
+
+    it.scoped("an approval with the right challenge but signed by another key is ignored: the stream times out", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const daemonKeys = yield* Keys.generate
+        const daemon = yield* startDaemon(relay.url, databaseFile(), daemonKeys, { auth: "2 seconds" })
+        const userKeys = yield* Keys.generate
+        const forger = yield* Keys.generate
+        const pool = yield* Layer.build(RelayPool.layerNode({ relays: [relay.url] })).pipe(
+          Effect.map((context) => Context.get(context, RelayPool.RelayPool))
+        )
+        yield* pool.awaitOpen().pipe(Effect.timeout("5 seconds"))
+        // the forger learns the challenge (here: from the user's own inbox) and answers it with its own key
+        const challenges = yield* pool.subscription([{ kinds: [Kinds.AuthChallenge], "#p": [userKeys.publicKey] }])
+        const userInbox = yield* Nip44.makeKeyCache(userKeys.secretKey)
+        const forgerOutbox = yield* Nip44.makeKeyCache(forger.secretKey)
+        yield* Effect.gen(function* () {
+          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey })
+          const request = yield* Stream.runHead(challenges.events).pipe(
+            Effect.timeout("5 seconds"),
+            Effect.flatMap(Effect.orDie)
+          )
+          const content = yield* Messages.decodeContent(
+            Kinds.AuthChallenge,
+            yield* userInbox.decrypt(request.pubkey, request.content)
+          )
+          const forged = yield* Messages.encodeContent(Messages.AuthResponseContent, {
+            challenge: content.challenge,
+            subkeyProof: Option.none(),
+            status: { _tag: "Approved", grantedPermissions: [], sessionToken: "forged" }
+          })
+          const template = yield* Event.template({
+            kind: Kinds.AuthResponse,
+            content: yield* forgerOutbox.encrypt(daemonKeys.publicKey, forged),
+            tags: [["p", daemonKeys.publicKey]]
+          })
+          const event = yield* Event.signWith(forger, template)
+          assert.isTrue(RelayPool.isDelivered(yield* pool.publish(event)))
+          const events = yield* awaitEvents(auth.stream_id, 1)
+          assert.deepStrictEqual(
+            events.map((e) => [e.type, e["reason"]]),
+            [["error", "timeout"]]
+          )
         }).pipe(Effect.provide(daemon))
       })
     )
