@@ -210,12 +210,14 @@ describe("authentication flow", () => {
         yield* pool.awaitOpen().pipe(Effect.timeout("5 seconds"))
         // the forger learns the challenge (here: from the user's own inbox) and answers it with its own key
         const challenges = yield* pool.subscription([{ kinds: [Kinds.AuthChallenge], "#p": [userKeys.publicKey] }])
+        // the 27000 is ephemeral: the relay must have our REQ before the daemon publishes it
+        yield* challenges.eose.pipe(Effect.timeout("5 seconds"))
         const userInbox = yield* Nip44.makeKeyCache(userKeys.secretKey)
         const forgerOutbox = yield* Nip44.makeKeyCache(forger.secretKey)
         yield* Effect.gen(function* () {
           const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey })
           const request = yield* Stream.runHead(challenges.events).pipe(
-            Effect.timeout("5 seconds"),
+            Effect.timeout("10 seconds"),
             Effect.flatMap(Effect.orDie)
           )
           const content = yield* Messages.decodeContent(
