@@ -16,7 +16,7 @@
  * - Shutdown: the worker stops claiming and lets in-flight attempts finish (each bounded by its timeout); rows not
  *   delivered stay queued for the next start (or another instance: claims are leases).
  *
- * The wire timestamp is formatted as the polling routes do (RFC 3339, 3 fractional digits, `+00:00`).
+ * The wire timestamp is `Streams.formatTimestamp`, as the polling routes print it.
  *
  * @since 0.1.0
  */
@@ -35,6 +35,7 @@ import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import { createHmac, randomUUID } from "node:crypto"
+import { formatTimestamp } from "./Streams.js"
 
 /**
  * Worker settings (`webhook.*`).
@@ -59,7 +60,7 @@ export const body = (event: Model.StoredEvent): string =>
   JSON.stringify({
     stream_id: event.streamId,
     index: event.index,
-    timestamp: DateTime.formatIso(event.timestamp).replace(/Z$/, "+00:00"),
+    timestamp: formatTimestamp(event.timestamp),
     type: event.type,
     ...event.data
   })
