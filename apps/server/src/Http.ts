@@ -16,16 +16,19 @@ import * as Layer from "effect/Layer"
 import { AuthorizationLayer } from "./Auth.js"
 import { JsonBodyLayer, OptionalJsonBodyLayer } from "./Http/Body.js"
 import { CalendarHandlers } from "./Http/Calendar.js"
+import { CashuHandlers } from "./Http/Cashu.js"
 import { DocsHandlers } from "./Http/Docs.js"
 import { EventsHandlers } from "./Http/Events.js"
 import { ErrorsLayer } from "./Http/Errors.js"
 import { IdentityHandlers } from "./Http/Identity.js"
+import { InvoicesHandlers } from "./Http/Invoices.js"
 import { KeysHandlers } from "./Http/Keys.js"
+import { PaymentsHandlers } from "./Http/Payments.js"
 import { JwtHandlers } from "./Http/Jwt.js"
-import { NotImplementedHandlers } from "./Http/NotImplemented.js"
 import { RelaysHandlers } from "./Http/Relays.js"
 import { SessionHandlers } from "./Http/Session.js"
 import { SystemHandlers } from "./Http/System.js"
+import { WalletHandlers } from "./Http/Wallet.js"
 
 /** The implementations of the contract's middleware tags. */
 export const MiddlewareLayer = Layer.mergeAll(AuthorizationLayer, JsonBodyLayer, OptionalJsonBodyLayer)
@@ -41,7 +44,10 @@ export const HandlersLayer = Layer.mergeAll(
   EventsHandlers,
   JwtHandlers,
   SessionHandlers,
-  NotImplementedHandlers
+  PaymentsHandlers,
+  InvoicesHandlers,
+  WalletHandlers,
+  CashuHandlers
 ).pipe(Layer.provide(MiddlewareLayer))
 
 /** Every group of the API with its handlers. */
