@@ -6,6 +6,7 @@
  */
 export * as BuildInfo from "./BuildInfo.js"
 export * as Config from "./Config.js"
+export * as Daemon from "./Daemon.js"
 export * as Http from "./Http.js"
 export * as Secrets from "./Secrets.js"
 export * as Startup from "./Startup.js"

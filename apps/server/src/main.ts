@@ -1,97 +1,19 @@
 /**
- * The daemon's entry point: wiring only. Loads the settings and secrets (one clear line and exit 1 when they are
- * bad), then serves the API on Node until SIGTERM/SIGINT.
+ * The daemon's entry point: the process edge. Reads argv, the environment and the home directory, launches
+ * `Daemon.layer` until SIGTERM/SIGINT, and turns a startup failure into one clear line and exit code 1.
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as Option from "effect/Option"
-import * as LogLevel from "effect/LogLevel"
-import { createServer } from "node:http"
 import { homedir } from "node:os"
-import { fileURLToPath } from "node:url"
-import * as BuildInfo from "./BuildInfo.js"
-import * as Auth from "./Auth.js"
-import { HttpLayer } from "./Http.js"
-import * as HttpSettings from "./Http/HttpSettings.js"
-import * as ServerIdentity from "./Http/ServerIdentity.js"
-import * as Session from "./Http/Session.js"
-import * as Relays from "./Relays.js"
-import * as Secrets from "./Secrets.js"
-import * as Services from "./Services.js"
-import * as Startup from "./Startup.js"
-import * as Webhooks from "./Webhooks.js"
+import * as Daemon from "./Daemon.js"
 
-const appDirectory = fileURLToPath(new URL(".", import.meta.url))
-
-const levels = {
-  trace: LogLevel.Trace,
-  debug: LogLevel.Debug,
-  info: LogLevel.Info,
-  warn: LogLevel.Warning,
-  error: LogLevel.Error
-} as const
-
-// The process edge: the only place that reads argv, the environment and the home directory.
-const startup = { argv: process.argv.slice(2), env: process.env, home: homedir() }
-
-const MainLayer = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const { keys, paths, secrets, settings, subkeyProof } = yield* Startup.load(startup)
-    // the store, relays (configured + persisted), Nostr, streams and operations; in-flight ones resume here
-    const ServicesLayer = Services.layer({
-      keys,
-      subkeyProof: Option.getOrUndefined(subkeyProof),
-      relays: settings.nostr.relays,
-      webhook: Option.isSome(settings.webhook.url)
-    }).pipe(Layer.provideMerge(Services.layerStore({ dataDir: paths.dataDir, ...settings.database })))
-    // webhook delivery from the outbox, when webhook.url is set (nothing is queued otherwise)
-    const WebhooksLayer = Option.match(settings.webhook.url, {
-      onNone: () => Layer.empty,
-      onSome: (url) => Webhooks.layer({ ...settings.webhook, url }).pipe(Layer.provide(FetchHttpClient.layer))
-    })
-    return Layer.merge(HttpLayer, WebhooksLayer).pipe(
-      Layer.provide(BuildInfo.layer(appDirectory)),
-      Layer.provide(Auth.layerApiToken(secrets.authToken)),
-      Layer.provide(HttpSettings.layer(settings.server)),
-      // NIP-98 replay ids in the store, shared by instances on one database
-      Layer.provide(
-        Session.layer({ keys, ...settings.auth, ...settings.server }).pipe(Layer.provide(Session.layerSeenIdsStore))
-      ),
-      Layer.provide(
-        Layer.unwrapEffect(
-          Effect.map(Relays.Relays, (relays) =>
-            ServerIdentity.layer({
-              publicKey: keys.publicKey,
-              mainKey: Option.getOrUndefined(Option.map(subkeyProof, (proof) => proof.mainKey)),
-              profileName: settings.profile.name,
-              relays: Effect.orElseSucceed(relays.effective, () => settings.nostr.relays)
-            })
-          )
-        )
-      ),
-      Layer.provide(ServicesLayer),
-      Layer.provide(NodeHttpServer.layer(createServer, settings.info)),
-      Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
-    )
-  })
-)
-
-MainLayer.pipe(
+Daemon.layer({ argv: process.argv.slice(2), env: process.env, home: homedir() }).pipe(
   Layer.launch,
-  Effect.catchTags({
-    StoreFailure: (error) =>
-      Effect.fail(new Secrets.StartupError({ message: `Cannot open the database: ${error.message}` })),
-    InvalidRelayUrl: (error) =>
-      Effect.fail(new Secrets.StartupError({ message: `Invalid configuration: nostr.relays: ${error.message}` }))
-  }),
   Effect.catchTag("StartupError", (error) =>
     Console.error(error.message).pipe(Effect.zipRight(Effect.sync(() => (process.exitCode = 1))))
   ),

@@ -1,0 +1,107 @@
+/**
+ * The whole daemon as one layer, from the process inputs (argv, environment, home directory): settings and secrets
+ * (`Startup.load`), the store, relays, Nostr, every operation service, webhooks and the HTTP server listening on
+ * `info.listen_host:listen_port`. `main.ts` launches it; the CLI's sandbox and tests embed it in their own program.
+ *
+ * Every startup failure (bad settings, a database that cannot be opened, a bad relay URL) is a `StartupError` with
+ * one clear line.
+ *
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
+import * as LogLevel from "effect/LogLevel"
+import { createServer } from "node:http"
+import { fileURLToPath } from "node:url"
+import * as BuildInfo from "./BuildInfo.js"
+import * as Auth from "./Auth.js"
+import { HttpLayer } from "./Http.js"
+import * as HttpSettings from "./Http/HttpSettings.js"
+import * as ServerIdentity from "./Http/ServerIdentity.js"
+import * as Session from "./Http/Session.js"
+import * as Relays from "./Relays.js"
+import * as Secrets from "./Secrets.js"
+import * as Services from "./Services.js"
+import * as Startup from "./Startup.js"
+import * as Webhooks from "./Webhooks.js"
+
+const appDirectory = fileURLToPath(new URL(".", import.meta.url))
+
+const levels = {
+  trace: LogLevel.Trace,
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warn: LogLevel.Warning,
+  error: LogLevel.Error
+} as const
+
+/** What the daemon reads from its process. @category models */
+export interface ProcessInput {
+  readonly argv: ReadonlyArray<string>
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly home: string
+}
+
+const describe = <E extends { readonly _tag: string; readonly message: string }>(
+  error: E
+): Secrets.StartupError | Exclude<E, { readonly _tag: "StoreFailure" | "InvalidRelayUrl" }> => {
+  if (error._tag === "StoreFailure")
+    return new Secrets.StartupError({ message: `Cannot open the database: ${error.message}` })
+  if (error._tag === "InvalidRelayUrl") {
+    return new Secrets.StartupError({ message: `Invalid configuration: nostr.relays: ${error.message}` })
+  }
+  return error as Exclude<E, { readonly _tag: "StoreFailure" | "InvalidRelayUrl" }>
+}
+
+/**
+ * The daemon, serving until its scope closes.
+ * @category layers
+ */
+export const layer = (startup: ProcessInput) => layerUnmapped(startup).pipe(Layer.mapError(describe))
+
+const layerUnmapped = (startup: ProcessInput) =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const { keys, paths, secrets, settings, subkeyProof } = yield* Startup.load(startup)
+      // the store, relays (configured + persisted), Nostr, streams and operations; in-flight ones resume here
+      const ServicesLayer = Services.layer({
+        keys,
+        subkeyProof: Option.getOrUndefined(subkeyProof),
+        relays: settings.nostr.relays,
+        webhook: Option.isSome(settings.webhook.url)
+      }).pipe(Layer.provideMerge(Services.layerStore({ dataDir: paths.dataDir, ...settings.database })))
+      // webhook delivery from the outbox, when webhook.url is set (nothing is queued otherwise)
+      const WebhooksLayer = Option.match(settings.webhook.url, {
+        onNone: () => Layer.empty,
+        onSome: (url) => Webhooks.layer({ ...settings.webhook, url }).pipe(Layer.provide(FetchHttpClient.layer))
+      })
+      return Layer.merge(HttpLayer, WebhooksLayer).pipe(
+        Layer.provide(BuildInfo.layer(appDirectory)),
+        Layer.provide(Auth.layerApiToken(secrets.authToken)),
+        Layer.provide(HttpSettings.layer(settings.server)),
+        // NIP-98 replay ids in the store, shared by instances on one database
+        Layer.provide(
+          Session.layer({ keys, ...settings.auth, ...settings.server }).pipe(Layer.provide(Session.layerSeenIdsStore))
+        ),
+        Layer.provide(
+          Layer.unwrapEffect(
+            Effect.map(Relays.Relays, (relays) =>
+              ServerIdentity.layer({
+                publicKey: keys.publicKey,
+                mainKey: Option.getOrUndefined(Option.map(subkeyProof, (proof) => proof.mainKey)),
+                profileName: settings.profile.name,
+                relays: Effect.orElseSucceed(relays.effective, () => settings.nostr.relays)
+              })
+            )
+          )
+        ),
+        Layer.provide(ServicesLayer),
+        Layer.provide(NodeHttpServer.layer(createServer, settings.info)),
+        Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
+      )
+    })
+  )
