@@ -30,7 +30,7 @@ export const DocsHandlers = HttpApiBuilder.group(PortalApi, "docs", (handlers) =
       HttpApiSwagger.layerHttpLayerRouter({ api: PortalApi.annotate(OpenApi.Version, info.version), path: "/docs" })
     )
     return handlers
-      .handle("openapi", () => Effect.succeed(spec as unknown as Record<string, unknown>))
+      .handle("openapi", () => Effect.succeed(spec))
       .handleRaw("docs", () =>
         swagger.pipe(Effect.catchAll(() => Effect.fail(new NotFound({ error: "Not found: GET /docs" }))))
       )
