@@ -1,0 +1,28 @@
+/**
+ * The `portal` command tree (`@effect/cli`): keys and config, every daemon operation, the user's side, and the
+ * loopback sandbox. `bin.ts` runs it.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as ConfigInit from "./Commands/ConfigInit.js"
+import * as Keys from "./Commands/Keys.js"
+import * as Output from "./Output.js"
+
+/** @category commands */
+export const root = Command.make("portal").pipe(
+  Command.withDescription(
+    Output.help(
+      "Portal from the terminal: talk to a running daemon, act as a user's wallet, manage keys, or start a sandbox.",
+      "portal sandbox --demo",
+      "portal keys generate"
+    )
+  ),
+  Command.withSubcommands([Keys.command, ConfigInit.command])
+)
+
+/**
+ * The CLI as a function of argv (`process.argv`).
+ * @category running
+ */
+export const run = Command.run(root, { name: "portal", version: "0.1.0" })

@@ -1,0 +1,147 @@
+/**
+ * What every command shares: the `--json` and `--verbose` flags, printing (human text or one JSON document per
+ * line, nothing else, on stdout), and turning any failure into one clear line on stderr and a non-zero exit code
+ * (`CommandFailed`, which `bin.ts` turns into the process exit code). With `--verbose` the full cause is printed
+ * as well. Secrets never reach a message: errors are described from their tag and public fields only.
+ *
+ * @since 0.1.0
+ */
+import * as Options from "@effect/cli/Options"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Span from "@effect/cli/HelpDoc/Span"
+import * as ApiError from "@portal/api/ApiError"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+/**
+ * The command failed; its line was already printed. `exitCode` is what the process exits with.
+ * @category errors
+ */
+export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandFailed", {
+  line: Schema.String,
+  exitCode: Schema.Int
+}) {
+  override get message() {
+    return this.line
+  }
+}
+
+/**
+ * A failure the CLI itself detects (bad input, a declined request…), with the line to print.
+ * @category errors
+ */
+export class CliError extends Schema.TaggedError<CliError>()("CliError", {
+  message: Schema.String,
+  exitCode: Schema.optionalWith(Schema.Int, { default: () => 1 })
+}) {}
+
+/** @category options */
+export const json = Options.boolean("json").pipe(
+  Options.withDescription("Print machine-readable JSON only (one document per line)")
+)
+
+/** @category options */
+export const verbose = Options.boolean("verbose").pipe(
+  Options.withDescription("Print the full cause (stack traces) when the command fails")
+)
+
+/** @category options */
+export const flags = { json, verbose }
+
+/** @category models */
+export interface Flags {
+  readonly json: boolean
+  readonly verbose: boolean
+}
+
+/**
+ * A command description with an example, for `--help`.
+ * @category help
+ */
+export const help = (text: string, ...examples: ReadonlyArray<string>): HelpDoc.HelpDoc =>
+  HelpDoc.blocks([
+    HelpDoc.p(text),
+    HelpDoc.p(Span.strong(examples.length > 1 ? "Examples:" : "Example:")),
+    ...examples.map((example) => HelpDoc.p(Span.code(`  $ ${example}`)))
+  ])
+
+/**
+ * Prints `human` (lines) or, with `--json`, `data` as one JSON line.
+ * @category printing
+ */
+export const print = (flags: Flags, human: string | ReadonlyArray<string>, data: unknown): Effect.Effect<void> =>
+  flags.json ? Console.log(JSON.stringify(data)) : Console.log(typeof human === "string" ? human : human.join("\n"))
+
+/**
+ * Human-only output (progress, hints): stderr, never in `--json` mode.
+ * @category printing
+ */
+export const note = (flags: Flags, line: string): Effect.Effect<void> =>
+  flags.json ? Effect.void : Console.error(line)
+
+const codeOf = (u: unknown): string | undefined => {
+  let current: unknown = u
+  for (let depth = 0; depth < 5 && Predicate.isObject(current); depth++) {
+    if ("code" in current && typeof current.code === "string") return current.code
+    current = "cause" in current ? current.cause : undefined
+  }
+  return undefined
+}
+
+/**
+ * One line describing a failure: wire errors by status and message, transport failures by their network code,
+ * our own errors by their message.
+ * @category errors
+ */
+export const describe = (error: unknown): string => {
+  if (ApiError.isApiError(error)) return `daemon answered ${ApiError.statusOf[error._tag]}: ${error.error}`
+  if (Predicate.isTagged(error, "RequestError")) {
+    const request = (error as { request?: { url?: string } }).request
+    const code = codeOf((error as { cause?: unknown }).cause) ?? "connection failed"
+    return `cannot reach the daemon at ${originOf(request?.url)}: ${code} (is it running? check --url / PORTAL_URL)`
+  }
+  if (Predicate.isTagged(error, "ResponseError")) {
+    const e = error as { response?: { status?: number }; reason?: string }
+    return `unexpected answer from the daemon (${e.reason ?? "response"}, HTTP ${e.response?.status ?? "?"})`
+  }
+  if (Predicate.isTagged(error, "ParseError"))
+    return `unexpected answer from the daemon: ${String((error as unknown as Error).message).split("\n")[0]}`
+  if (error instanceof Error || (Predicate.isObject(error) && "message" in error)) {
+    const message = String((error as { message: unknown }).message)
+    return message.split("\n")[0] ?? message
+  }
+  return String(error)
+}
+
+const originOf = (url: string | undefined): string => {
+  if (url === undefined) return "the configured URL"
+  try {
+    return new URL(url).origin
+  } catch {
+    return "the configured URL"
+  }
+}
+
+/**
+ * Runs a command's work: any failure is printed as one line (plus the cause with `--verbose`) and becomes
+ * `CommandFailed`. Interruption (Ctrl-C) is left alone.
+ * @category running
+ */
+export const run =
+  (flags: Flags) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, CommandFailed, R> =>
+    Effect.catchAllCause(effect, (cause) => {
+      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      const failure = Cause.failureOption(cause)
+      const error = Option.isSome(failure) ? failure.value : Cause.squash(cause)
+      const line = `error: ${describe(error)}`
+      const exitCode = Predicate.isTagged(error, "CliError") ? (error as CliError).exitCode : 1
+      return Effect.zipRight(
+        flags.verbose ? Console.error(Cause.pretty(cause)) : Effect.void,
+        Effect.zipRight(Console.error(line), Effect.fail(new CommandFailed({ line, exitCode })))
+      )
+    })
