@@ -37,6 +37,11 @@ import * as Messages from "@portal/protocol/Messages"
 import type { PublicKeyHex } from "@portal/protocol/Primitives"
 import type { HandshakeUrlError, InvalidMessage } from "@portal/protocol/ProtocolError"
 import * as Subkey from "@portal/protocol/Subkey"
+import * as Calendar from "@portal/protocol/Calendar"
+import * as Currency from "@portal/protocol/Currency"
+import * as Bolt11 from "@portal/wallet/Bolt11"
+import type * as Wallet from "@portal/wallet/Wallet"
+import { randomUUID } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -50,7 +55,17 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Auth from "./Auth.js"
 import { BoundedSet } from "@portal/nostr/BoundedSet"
-import { UserAlreadyAnswered, UserKeyMismatch, UserRequestExpired, UserSendFailed } from "./UserError.js"
+import * as Invoices from "./Invoices.js"
+import * as Payments from "./Payments.js"
+import * as Recurring from "./Recurring.js"
+import {
+  UserAlreadyAnswered,
+  UserKeyMismatch,
+  UserRequestExpired,
+  UserSendFailed,
+  UserSubscriptionNotFound,
+  UserWalletFailed
+} from "./UserError.js"
 
 /**
  * What the Portal app sends as `client_info`.
@@ -86,6 +101,12 @@ export interface Options {
   readonly dedupCapacity?: number
   /** Requests decided at the same time by `listen` / `serve` (default 64). */
   readonly concurrency?: number
+  /**
+   * The user's own Lightning wallet (e.g. `SimulatedLightning`'s `network.wallet(name)`, or an NWC `Wallet`): it
+   * pays approved payment requests and makes the invoices of invoice requests. Without one, approved payments are
+   * answered `failed`, billed periods `rejected` ("no wallet provided", as the app) and invoice requests fail.
+   */
+  readonly wallet?: Wallet.Service
 }
 
 /**
@@ -124,6 +145,31 @@ export interface Sent<A> {
  */
 export interface Policies<E = never> {
   readonly auth?: Auth.AuthPolicy<E>
+  /**
+   * Single payment requests (28000) without a `subscription_id`. Billed periods of authorised subscriptions are
+   * paid without asking it, whenever `payment` or `recurring` is given.
+   */
+  readonly payment?: Payments.PaymentPolicy<E>
+  /** Subscription requests (28005). */
+  readonly recurring?: Recurring.RecurringPolicy<E>
+  /** Invoice requests (28008). */
+  readonly invoice?: Invoices.InvoicePolicy<E>
+}
+
+/**
+ * The answer to a subscription request, and the subscription it created (`Authorize`).
+ * @category models
+ */
+export interface RecurringSent extends Sent<Messages.RecurringPaymentResponseContent> {
+  readonly subscription: Option.Option<Recurring.Subscription>
+}
+
+/**
+ * The answer to an invoice request, and the invoice the user's wallet made for it.
+ * @category models
+ */
+export interface InvoiceSent extends Sent<Messages.InvoiceResponse> {
+  readonly invoice: Wallet.Invoice
 }
 
 /**
@@ -150,6 +196,57 @@ export interface Service {
     challenge: Auth.AuthChallenge,
     answer: Auth.AuthAnswer
   ) => Effect.Effect<Sent<Messages.AuthResponseContent>, UserRequestExpired | UserAlreadyAnswered | UserSendFailed>
+  /** The user's wallet, when it has one. */
+  readonly wallet: Option.Option<Wallet.Service>
+  /**
+   * Checked single payment requests addressed to us (see `Payments`), each event once, billed periods included
+   * (their `subscriptionId` is set). Live once this returns. Requests that fail the invoice checks were already
+   * answered `rejected` and are not delivered.
+   */
+  readonly subscribePaymentRequests: Effect.Effect<Stream.Stream<Payments.PaymentRequest>, never, Scope.Scope>
+  /** `subscribePaymentRequests` as a stream. */
+  readonly paymentRequests: Stream.Stream<Payments.PaymentRequest>
+  /**
+   * Answers a single payment request (kind 28001 to the service), once. `Approve` sends `approved`, pays with the
+   * user's wallet and sends `success{preimage}` or `failed{reason}`; for a billed period the subscription's checks
+   * run first and a refusal is `rejected{reason}`. A wallet that cannot pay is an outcome (`Failed`), not an error.
+   */
+  readonly respondPayment: (
+    request: Payments.PaymentRequest,
+    answer: Payments.PaymentAnswer
+  ) => Effect.Effect<Payments.PaymentOutcome, UserRequestExpired | UserAlreadyAnswered | UserSendFailed>
+  /** Checked subscription requests (28005) addressed to us (see `Recurring`). Live once this returns. */
+  readonly subscribeRecurringRequests: Effect.Effect<Stream.Stream<Recurring.RecurringRequest>, never, Scope.Scope>
+  /** `subscribeRecurringRequests` as a stream. */
+  readonly recurringRequests: Stream.Stream<Recurring.RecurringRequest>
+  /** Answers a subscription request (kind 28006), once; `Authorize` keeps the subscription. */
+  readonly respondRecurring: (
+    request: Recurring.RecurringRequest,
+    answer: Recurring.RecurringAnswer
+  ) => Effect.Effect<RecurringSent, UserRequestExpired | UserAlreadyAnswered | UserSendFailed>
+  /** Checked invoice requests (28008) addressed to us (see `Invoices`). Live once this returns. */
+  readonly subscribeInvoiceRequests: Effect.Effect<Stream.Stream<Invoices.InvoiceRequest>, never, Scope.Scope>
+  /** `subscribeInvoiceRequests` as a stream. */
+  readonly invoiceRequests: Stream.Stream<Invoices.InvoiceRequest>
+  /** Makes the invoice with the user's wallet and answers (kind 28009), once. */
+  readonly respondInvoice: (
+    request: Invoices.InvoiceRequest,
+    answer: Invoices.InvoiceAnswer
+  ) => Effect.Effect<InvoiceSent, UserRequestExpired | UserAlreadyAnswered | UserSendFailed | UserWalletFailed>
+  /**
+   * Close notices (28007) addressed to us. A notice from the service key of one of our subscriptions closes it (it is
+   * never charged again) as it passes; `listen` records them too. Live once this returns.
+   */
+  readonly subscribeCloseNotices: Effect.Effect<Stream.Stream<Recurring.CloseNotice>, never, Scope.Scope>
+  /** `subscribeCloseNotices` as a stream. */
+  readonly closeNotices: Stream.Stream<Recurring.CloseNotice>
+  /** The subscriptions the user authorised, active and closed, oldest first. */
+  readonly subscriptions: Effect.Effect<ReadonlyArray<Recurring.Subscription>>
+  /** Closes one of our subscriptions: it is never charged again, and the service gets a 28007 (`by_service:false`). */
+  readonly closeSubscription: (
+    subscriptionId: string,
+    reason?: string
+  ) => Effect.Effect<Sent<Messages.CloseRecurringPaymentContent>, UserSubscriptionNotFound | UserSendFailed>
   /**
    * Subscribes a listener per policy given and answers every request through its policy, until the scope closes.
    * Returns once the relays confirmed the subscriptions (or `subscribeWait` passed). Failures of a policy or of
@@ -188,6 +285,49 @@ const describeOutcomes = (results: ReadonlyArray<RelayPool.PublishResult>): stri
   )
   return outcomes.length === 0 ? "no relay to publish to" : outcomes.join(", ")
 }
+
+/** Logs why a request was dropped unanswered; None. */
+const dropped = (what: string, event: Event.NostrEvent, why: string) =>
+  Effect.as(Effect.logDebug(`${what} dropped: ${why}`).pipe(Effect.annotateLogs({ eventId: event.id })), Option.none())
+
+/** Logs a failed decision or reply; the request then gets no (further) answer. */
+const logUnanswered =
+  (what: string, eventId: string, serviceKey: string) =>
+  <E>(effect: Effect.Effect<unknown, E>): Effect.Effect<void> =>
+    effect.pipe(
+      Effect.asVoid,
+      Effect.catchAllCause((cause) =>
+        Effect.logWarning(`${what} not answered`, cause).pipe(Effect.annotateLogs({ eventId, serviceKey }))
+      )
+    )
+
+/** The checks of protocol.md §9.1 step 3 for a subscription request. */
+const checkRecurring = (
+  event: Event.NostrEvent,
+  content: Messages.RecurringPaymentRequest
+): Effect.Effect<Option.Option<Recurring.RecurringRequest>> =>
+  Effect.gen(function* () {
+    const now = yield* nowSeconds
+    if (content.expiresAt < now) return yield* dropped("subscription request", event, "expired")
+    if (content.amount <= 0) return yield* dropped("subscription request", event, "amount 0")
+    const calendar = yield* Effect.either(Calendar.parse(content.recurrence.calendar))
+    if (Either.isLeft(calendar)) return yield* dropped("subscription request", event, calendar.left.message)
+    return Option.some<Recurring.RecurringRequest>({
+      eventId: event.id,
+      serviceKey: event.pubkey,
+      requestId: content.requestId,
+      amount: content.amount,
+      currency: content.currency,
+      exchangeRate: content.currentExchangeRate,
+      recurrence: content.recurrence,
+      calendar: calendar.right,
+      expiresAt: content.expiresAt,
+      description: content.description,
+      authToken: content.authToken,
+      content,
+      event
+    })
+  })
 
 /**
  * Builds the service over the `Signer`, `RelayPool` and `Jwt` in context; the `Jwt` must sign with the signer's key.
@@ -391,19 +531,25 @@ export const make = (
     // Replies
     // ---------------------------------------------------------------------------------------------------------
 
+    /** Marks `eventId` answered unless it expired or was answered already. */
+    const claim = (kind: number, eventId: string, expiresAt: number) =>
+      Effect.gen(function* () {
+        const now = yield* nowSeconds
+        if (now > expiresAt) return yield* new UserRequestExpired({ kind, eventId, expiresAt, now })
+        if (!answered.add(eventId)) return yield* new UserAlreadyAnswered({ kind, eventId })
+      })
+
+    /** Takes the mark back (nothing was delivered). */
+    const release = (eventId: string) => Effect.sync(() => answered.delete(eventId))
+
     /** Marks `eventId` answered for the duration of `send`; the mark is taken back if nothing was delivered. */
     const answerOnce = <A, E>(
       kind: number,
       eventId: string,
       expiresAt: number,
-      send: Effect.Effect<Sent<A>, E>
-    ): Effect.Effect<Sent<A>, E | UserRequestExpired | UserAlreadyAnswered> =>
-      Effect.gen(function* () {
-        const now = yield* nowSeconds
-        if (now > expiresAt) return yield* new UserRequestExpired({ kind, eventId, expiresAt, now })
-        if (!answered.add(eventId)) return yield* new UserAlreadyAnswered({ kind, eventId })
-        return yield* send.pipe(Effect.tapError(() => Effect.sync(() => answered.delete(eventId))))
-      })
+      send: Effect.Effect<A, E>
+    ): Effect.Effect<A, E | UserRequestExpired | UserAlreadyAnswered> =>
+      Effect.zipRight(claim(kind, eventId, expiresAt), send.pipe(Effect.tapError(() => release(eventId))))
 
     /** Sends `content` to `recipient` with the p-tag set {counterparty, recipient}. */
     const reply = <A>(kind: number, content: A, text: string, recipient: PublicKeyHex, counterparty: PublicKeyHex) =>
@@ -456,6 +602,398 @@ export const make = (
       ).pipe(Effect.withSpan("User.respond", { attributes: { kind: Kinds.AuthResponse } }))
 
     // ---------------------------------------------------------------------------------------------------------
+    // Payments (28000 / 28001), recurring (28005 / 28006 / 28007), invoices (28008 / 28009)
+    // ---------------------------------------------------------------------------------------------------------
+
+    const wallet = Option.fromNullable(options.wallet)
+    /** The subscriptions the user authorised, by id (insertion order = authorisation order). */
+    const subscriptions = new Map<string, Recurring.Subscription>()
+    /** Billed periods are charged one at a time (the due check and the payment record must not interleave). */
+    const chargeLock = yield* Effect.makeSemaphore(1)
+
+    const sendPaymentStatus = (serviceKey: PublicKeyHex, requestId: string, status: Messages.PaymentStatus) =>
+      Effect.gen(function* () {
+        const content: Messages.PaymentResponseContent = { requestId, status }
+        const text = yield* Messages.encodeContent(Messages.PaymentResponseContent, content).pipe(
+          Effect.mapError(sendFailed(Kinds.PaymentResponse))
+        )
+        return yield* reply(Kinds.PaymentResponse, content, text, serviceKey, serviceKey)
+      })
+
+    /** Answers `rejected{reason}` to a request that failed a check before any policy saw it. */
+    const autoReject = (event: Event.NostrEvent, requestId: string, expiresAt: number, reason: string) =>
+      answerOnce(
+        Kinds.PaymentResponse,
+        event.id,
+        expiresAt,
+        sendPaymentStatus(event.pubkey, requestId, { _tag: "Rejected", reason: Option.some(reason) })
+      ).pipe(
+        Effect.zipRight(
+          Effect.logDebug("payment request rejected before any policy").pipe(
+            Effect.annotateLogs({ eventId: event.id, reason })
+          )
+        ),
+        Effect.catchAllCause((cause) =>
+          Effect.logWarning("payment request rejection not sent", cause).pipe(
+            Effect.annotateLogs({ eventId: event.id })
+          )
+        )
+      )
+
+    /** The checks of protocol.md §8 step 3 and §9.3 step 1 for a single payment request. */
+    const checkPayment = (
+      event: Event.NostrEvent,
+      content: Messages.SinglePaymentRequest
+    ): Effect.Effect<Option.Option<Payments.PaymentRequest>> =>
+      Effect.gen(function* () {
+        const now = yield* nowSeconds
+        if (content.expiresAt < now) return yield* dropped("payment request", event, "expired")
+        if (content.amount <= 0) return yield* dropped("payment request", event, "amount 0")
+        const reject = (reason: string) =>
+          Effect.as(autoReject(event, content.requestId, content.expiresAt, reason), Option.none())
+        const amountMsat = yield* Effect.either(
+          Currency.toMsat(content.amount, content.currency, content.currentExchangeRate)
+        )
+        if (Either.isLeft(amountMsat)) {
+          return yield* reject(`Cannot convert the requested amount to msat: ${amountMsat.left.message}`)
+        }
+        const invoice = yield* Effect.either(Bolt11.decode(content.invoice))
+        if (Either.isLeft(invoice)) {
+          return yield* reject(`An unexpected error occurred: ${invoice.left.message}`)
+        }
+        const invoiceMsat = invoice.right.amountMsat
+        if (invoiceMsat === undefined) return yield* reject("The invoice has no amount")
+        if (!Payments.invoiceMatches(invoiceMsat, amountMsat.right)) {
+          return yield* reject(
+            `Invoice amount does not match the requested amount: invoice ${invoiceMsat} msat, requested ${amountMsat.right} msat`
+          )
+        }
+        return Option.some<Payments.PaymentRequest>({
+          eventId: event.id,
+          serviceKey: event.pubkey,
+          requestId: content.requestId,
+          amount: content.amount,
+          currency: content.currency,
+          exchangeRate: content.currentExchangeRate,
+          amountMsat: amountMsat.right,
+          invoice: invoice.right,
+          expiresAt: content.expiresAt,
+          subscriptionId: content.subscriptionId,
+          description: content.description,
+          authToken: content.authToken,
+          content,
+          event
+        })
+      })
+
+    type PaymentKindRequest =
+      | { readonly _tag: "Single"; readonly request: Payments.PaymentRequest }
+      | { readonly _tag: "Recurring"; readonly request: Recurring.RecurringRequest }
+
+    /** 28000 and 28005 share one listener and one union; the `payment_type` decides, not the kind (§5.4). */
+    const checkPaymentKind = (event: Event.NostrEvent): Effect.Effect<Option.Option<PaymentKindRequest>> =>
+      Effect.flatMap(openContent(event, Messages.PaymentRequestContent), (decoded) => {
+        if (Option.isNone(decoded)) return dropped("payment request", event, "not for us or not a payment request")
+        const content = decoded.value
+        return content._tag === "Single"
+          ? Effect.map(
+              checkPayment(event, content),
+              Option.map((request): PaymentKindRequest => ({ _tag: "Single", request }))
+            )
+          : Effect.map(
+              checkRecurring(event, content),
+              Option.map((request): PaymentKindRequest => ({ _tag: "Recurring", request }))
+            )
+      })
+
+    const subscribePaymentKinds = Effect.map(
+      subscribeKinds([Kinds.PaymentRequest, Kinds.RecurringPaymentRequest]),
+      (events) =>
+        events.pipe(
+          Stream.mapEffect(checkPaymentKind),
+          Stream.filterMap((request) => request)
+        )
+    )
+
+    const subscribePaymentRequests = Effect.map(subscribePaymentKinds, (requests) =>
+      Stream.filterMap(requests, (r) => (r._tag === "Single" ? Option.some(r.request) : Option.none()))
+    )
+
+    const subscribeRecurringRequests = Effect.map(subscribePaymentKinds, (requests) =>
+      Stream.filterMap(requests, (r) => (r._tag === "Recurring" ? Option.some(r.request) : Option.none()))
+    )
+
+    /**
+     * `approved`, pay, then `success{preimage}` or `failed{reason}`. `first` wraps the first message sent (its
+     * failure takes the answer back); `onPaid` runs before `success` is sent.
+     */
+    const pay = (
+      request: Payments.PaymentRequest,
+      first: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>,
+      onPaid: (payment: Wallet.Payment) => Effect.Effect<void>
+    ) =>
+      Effect.gen(function* () {
+        const send = (status: Messages.PaymentStatus) =>
+          sendPaymentStatus(request.serviceKey, request.requestId, status)
+        if (Option.isNone(wallet)) {
+          const reason = `${Payments.PAYMENT_FAILED_PREFIX}no wallet provided`
+          yield* first(send({ _tag: "Failed", reason: Option.some(reason) }))
+          return Payments.PaymentOutcome.Failed({ reason, cause: Option.none() })
+        }
+        yield* first(send({ _tag: "Approved" }))
+        const paid = yield* Effect.either(wallet.value.payInvoice(request.invoice.bolt11))
+        if (Either.isLeft(paid)) {
+          const reason = `${Payments.PAYMENT_FAILED_PREFIX}${paid.left.message}`
+          yield* send({ _tag: "Failed", reason: Option.some(reason) })
+          return Payments.PaymentOutcome.Failed({ reason, cause: Option.some(paid.left) })
+        }
+        yield* onPaid(paid.right)
+        yield* send({ _tag: "Success", preimage: Option.some(paid.right.preimage) })
+        return Payments.PaymentOutcome.Paid({ payment: paid.right })
+      })
+
+    /** A billed period: the subscription's checks (§9.3), the balance, then `pay`, recording the charge. */
+    const charge = (
+      request: Payments.PaymentRequest,
+      subscriptionId: string,
+      first: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+    ) =>
+      chargeLock.withPermits(1)(
+        Effect.gen(function* () {
+          const refuse = (reason: string) =>
+            Effect.as(
+              first(
+                sendPaymentStatus(request.serviceKey, request.requestId, {
+                  _tag: "Rejected",
+                  reason: Option.some(reason)
+                })
+              ),
+              Payments.PaymentOutcome.Rejected({ reason })
+            )
+          const checked = Recurring.checkCharge(
+            Option.fromNullable(subscriptions.get(subscriptionId)),
+            request,
+            yield* nowSeconds
+          )
+          if (Either.isLeft(checked)) return yield* refuse(checked.left)
+          if (Option.isNone(wallet)) return yield* refuse(Recurring.NO_WALLET_REASON)
+          const balance = yield* Effect.either(wallet.value.balance)
+          if (Either.isLeft(balance)) return yield* refuse(`Recurrent payment failed: ${balance.left.message}`)
+          if (balance.right <= (request.invoice.amountMsat ?? 0))
+            return yield* refuse(Recurring.INSUFFICIENT_BALANCE_REASON)
+          return yield* pay(request, first, () =>
+            Effect.gen(function* () {
+              const now = yield* nowSeconds
+              const current = subscriptions.get(subscriptionId) ?? checked.right
+              subscriptions.set(subscriptionId, {
+                ...current,
+                paymentsMade: current.paymentsMade + 1,
+                lastPaymentAt: Option.some(now)
+              })
+            })
+          )
+        })
+      )
+
+    const respondPayment: Service["respondPayment"] = (request, answer) =>
+      Effect.gen(function* () {
+        const kind = Kinds.PaymentResponse
+        yield* claim(kind, request.eventId, request.expiresAt)
+        const first = <A, E>(effect: Effect.Effect<A, E>) =>
+          effect.pipe(Effect.tapError(() => release(request.eventId)))
+        const send = (status: Messages.PaymentStatus) =>
+          sendPaymentStatus(request.serviceKey, request.requestId, status)
+        switch (answer._tag) {
+          case "Reject": {
+            const reason = answer.reason ?? Payments.DEFAULT_REJECT_REASON
+            yield* first(send({ _tag: "Rejected", reason: Option.some(reason) }))
+            return Payments.PaymentOutcome.Rejected({ reason })
+          }
+          case "Fail": {
+            const reason = answer.reason ?? "Payment failed"
+            yield* first(send({ _tag: "Failed", reason: Option.some(reason) }))
+            return Payments.PaymentOutcome.Failed({ reason, cause: Option.none() })
+          }
+          case "Approve":
+            return yield* Option.match(request.subscriptionId, {
+              onNone: () => pay(request, first, () => Effect.void),
+              onSome: (subscriptionId) => charge(request, subscriptionId, first)
+            })
+        }
+      }).pipe(Effect.withSpan("User.respondPayment", { attributes: { kind: Kinds.PaymentResponse } }))
+
+    const respondRecurring: Service["respondRecurring"] = (request, answer) =>
+      answerOnce(
+        Kinds.RecurringPaymentResponse,
+        request.eventId,
+        request.expiresAt,
+        Effect.gen(function* () {
+          const send = (content: Messages.RecurringPaymentResponseContent) =>
+            Messages.encodeContent(Messages.RecurringPaymentResponseContent, content).pipe(
+              Effect.mapError(sendFailed(Kinds.RecurringPaymentResponse)),
+              Effect.flatMap((text) =>
+                reply(Kinds.RecurringPaymentResponse, content, text, request.serviceKey, request.serviceKey)
+              )
+            )
+          if (answer._tag === "Reject") {
+            const sent = yield* send({
+              requestId: request.requestId,
+              status: { _tag: "Rejected", reason: Option.some(answer.reason ?? Recurring.DEFAULT_REJECT_REASON) }
+            })
+            return { ...sent, subscription: Option.none() } satisfies RecurringSent
+          }
+          const subscriptionId = randomUUID()
+          const subscription = Recurring.fromRequest(request, subscriptionId, yield* nowSeconds)
+          subscriptions.set(subscriptionId, subscription)
+          const sent = yield* send({
+            requestId: request.requestId,
+            status: {
+              _tag: "Confirmed",
+              subscriptionId,
+              authorizedAmount: request.amount,
+              authorizedCurrency: request.currency,
+              authorizedRecurrence: request.recurrence
+            }
+          }).pipe(Effect.tapError(() => Effect.sync(() => subscriptions.delete(subscriptionId))))
+          return { ...sent, subscription: Option.some(subscription) } satisfies RecurringSent
+        })
+      ).pipe(Effect.withSpan("User.respondRecurring", { attributes: { kind: Kinds.RecurringPaymentResponse } }))
+
+    /** Records a close notice: it closes our subscription when its service key sent it. */
+    const checkClose = (event: Event.NostrEvent): Effect.Effect<Option.Option<Recurring.CloseNotice>> =>
+      Effect.flatMap(openContent(event, Messages.CloseRecurringPaymentContent), (decoded) => {
+        if (Option.isNone(decoded)) return dropped("close notice", event, "not for us or not a close notice")
+        const content = decoded.value
+        return Effect.map(nowSeconds, (now) => {
+          const subscription = subscriptions.get(content.subscriptionId)
+          const closes =
+            subscription !== undefined &&
+            subscription.serviceKey === event.pubkey &&
+            subscription.status._tag === "Active"
+          if (closes) {
+            subscriptions.set(content.subscriptionId, {
+              ...subscription,
+              status: Recurring.SubscriptionStatus.Closed({ by: "service", at: now, reason: content.reason })
+            })
+          }
+          return Option.some<Recurring.CloseNotice>({
+            subscriptionId: content.subscriptionId,
+            reason: content.reason,
+            byService: content.byService,
+            sender: event.pubkey,
+            closed: closes,
+            event
+          })
+        })
+      })
+
+    const subscribeCloseNotices = Effect.map(subscribeKinds([Kinds.RecurringPaymentCancel]), (events) =>
+      events.pipe(
+        Stream.mapEffect(checkClose),
+        Stream.filterMap((notice) => notice)
+      )
+    )
+
+    const closeSubscription: Service["closeSubscription"] = (subscriptionId, reason) =>
+      Effect.gen(function* () {
+        const subscription = subscriptions.get(subscriptionId)
+        if (subscription === undefined) return yield* new UserSubscriptionNotFound({ subscriptionId })
+        const closedReason = Option.fromNullable(reason)
+        if (subscription.status._tag === "Active") {
+          subscriptions.set(subscriptionId, {
+            ...subscription,
+            status: Recurring.SubscriptionStatus.Closed({ by: "user", at: yield* nowSeconds, reason: closedReason })
+          })
+        }
+        const content: Messages.CloseRecurringPaymentContent = {
+          subscriptionId,
+          reason: closedReason,
+          byService: false
+        }
+        const text = yield* Messages.encodeContent(Messages.CloseRecurringPaymentContent, content).pipe(
+          Effect.mapError(sendFailed(Kinds.RecurringPaymentCancel))
+        )
+        return yield* reply(
+          Kinds.RecurringPaymentCancel,
+          content,
+          text,
+          subscription.serviceKey,
+          subscription.serviceKey
+        )
+      }).pipe(Effect.withSpan("User.closeSubscription"))
+
+    /** The checks of an invoice request (see `Invoices`). */
+    const checkInvoice = (event: Event.NostrEvent): Effect.Effect<Option.Option<Invoices.InvoiceRequest>> =>
+      Effect.gen(function* () {
+        const decoded = yield* openContent(event, Messages.InvoiceRequestContent)
+        if (Option.isNone(decoded))
+          return yield* dropped("invoice request", event, "not for us or not an invoice request")
+        const content = decoded.value
+        if (content.expiresAt < (yield* nowSeconds)) return yield* dropped("invoice request", event, "expired")
+        if (content.amount <= 0) return yield* dropped("invoice request", event, "amount 0")
+        const amountMsat = yield* Effect.either(
+          Currency.toMsat(content.amount, content.currency, content.currentExchangeRate)
+        )
+        if (Either.isLeft(amountMsat)) return yield* dropped("invoice request", event, amountMsat.left.message)
+        if (amountMsat.right <= 0) return yield* dropped("invoice request", event, "amount below 1 msat")
+        return Option.some<Invoices.InvoiceRequest>({
+          eventId: event.id,
+          requester: event.pubkey,
+          requestId: content.requestId,
+          amount: content.amount,
+          currency: content.currency,
+          exchangeRate: content.currentExchangeRate,
+          amountMsat: amountMsat.right,
+          expiresAt: content.expiresAt,
+          description: content.description,
+          refundInvoice: content.refundInvoice,
+          content,
+          event
+        })
+      })
+
+    const subscribeInvoiceRequests = Effect.map(subscribeKinds([Kinds.InvoiceRequest]), (events) =>
+      events.pipe(
+        Stream.mapEffect(checkInvoice),
+        Stream.filterMap((request) => request)
+      )
+    )
+
+    const respondInvoice: Service["respondInvoice"] = (request, answer) =>
+      answerOnce(
+        Kinds.InvoiceResponse,
+        request.eventId,
+        request.expiresAt,
+        Effect.gen(function* () {
+          if (Option.isNone(wallet)) {
+            return yield* new UserWalletFailed({ op: "make_invoice", reason: "NoWallet", detail: "no wallet" })
+          }
+          const invoice = yield* wallet.value
+            .makeInvoice({
+              amountMsat: request.amountMsat,
+              description: answer.description ?? Option.getOrElse(request.description, () => ""),
+              ...(answer.expirySecs === undefined ? {} : { expirySecs: answer.expirySecs })
+            })
+            .pipe(
+              Effect.mapError(
+                (error) =>
+                  new UserWalletFailed({ op: "make_invoice", reason: "Wallet", detail: error.message, cause: error })
+              )
+            )
+          const content: Messages.InvoiceResponse = {
+            request: { inner: request.content, mainKey: request.requester, recipient: request.requester },
+            invoice: invoice.bolt11,
+            paymentHash: Option.some(invoice.paymentHash)
+          }
+          const text = yield* Messages.encodeContent(Messages.InvoiceResponse, content).pipe(
+            Effect.mapError(sendFailed(Kinds.InvoiceResponse))
+          )
+          const sent = yield* reply(Kinds.InvoiceResponse, content, text, request.requester, request.requester)
+          return { ...sent, invoice } satisfies InvoiceSent
+        })
+      ).pipe(Effect.withSpan("User.respondInvoice", { attributes: { kind: Kinds.InvoiceResponse } }))
+
+    // ---------------------------------------------------------------------------------------------------------
     // Policies
     // ---------------------------------------------------------------------------------------------------------
 
@@ -471,12 +1009,67 @@ export const make = (
           )
         )
 
+    const decidePaymentKind =
+      <E>(policies: Policies<E>) =>
+      (incoming: PaymentKindRequest): Effect.Effect<void> => {
+        if (incoming._tag === "Recurring") {
+          const request = incoming.request
+          const policy = policies.recurring
+          if (policy === undefined) return Effect.void
+          return policy(request).pipe(
+            Effect.flatMap((decision) =>
+              decision._tag === "Ignore" ? Effect.void : respondRecurring(request, decision)
+            ),
+            logUnanswered("subscription request", request.eventId, request.serviceKey)
+          )
+        }
+        const request = incoming.request
+        // a billed period is never shown to anyone: the subscription's checks decide (§9.3)
+        if (Option.isSome(request.subscriptionId)) {
+          return respondPayment(request, Payments.approve).pipe(
+            logUnanswered("billed payment request", request.eventId, request.serviceKey)
+          )
+        }
+        const policy = policies.payment
+        if (policy === undefined) return Effect.void
+        return policy(request).pipe(
+          Effect.flatMap((decision) => (decision._tag === "Ignore" ? Effect.void : respondPayment(request, decision))),
+          logUnanswered("payment request", request.eventId, request.serviceKey)
+        )
+      }
+
+    const decideInvoice =
+      <E>(policy: Invoices.InvoicePolicy<E>) =>
+      (request: Invoices.InvoiceRequest): Effect.Effect<void> =>
+        policy(request).pipe(
+          Effect.flatMap((decision) => (decision._tag === "Ignore" ? Effect.void : respondInvoice(request, decision))),
+          logUnanswered("invoice request", request.eventId, request.requester)
+        )
+
     const listen: Service["listen"] = (policies) =>
       Effect.gen(function* () {
         if (policies.auth !== undefined) {
           const challenges = yield* subscribeAuthChallenges
           yield* challenges.pipe(
             Stream.mapEffect(decideAuth(policies.auth), { concurrency, unordered: true }),
+            Stream.runDrain,
+            Effect.forkScoped
+          )
+        }
+        if (policies.payment !== undefined || policies.recurring !== undefined) {
+          const requests = yield* subscribePaymentKinds
+          yield* requests.pipe(
+            Stream.mapEffect(decidePaymentKind(policies), { concurrency, unordered: true }),
+            Stream.runDrain,
+            Effect.forkScoped
+          )
+          const closes = yield* subscribeCloseNotices
+          yield* closes.pipe(Stream.runDrain, Effect.forkScoped)
+        }
+        if (policies.invoice !== undefined) {
+          const requests = yield* subscribeInvoiceRequests
+          yield* requests.pipe(
+            Stream.mapEffect(decideInvoice(policies.invoice), { concurrency, unordered: true }),
             Stream.runDrain,
             Effect.forkScoped
           )
@@ -489,6 +1082,20 @@ export const make = (
       subscribeAuthChallenges,
       authChallenges: Stream.unwrapScoped(subscribeAuthChallenges),
       respond,
+      wallet,
+      subscribePaymentRequests,
+      paymentRequests: Stream.unwrapScoped(subscribePaymentRequests),
+      respondPayment,
+      subscribeRecurringRequests,
+      recurringRequests: Stream.unwrapScoped(subscribeRecurringRequests),
+      respondRecurring,
+      subscribeInvoiceRequests,
+      invoiceRequests: Stream.unwrapScoped(subscribeInvoiceRequests),
+      respondInvoice,
+      subscribeCloseNotices,
+      closeNotices: Stream.unwrapScoped(subscribeCloseNotices),
+      subscriptions: Effect.sync(() => [...subscriptions.values()]),
+      closeSubscription,
       listen,
       serve: (policies) => Effect.scoped(Effect.zipRight(listen(policies), Effect.never))
     })

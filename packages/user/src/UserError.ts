@@ -67,8 +67,51 @@ export class UserKeyMismatch extends Schema.TaggedError<UserKeyMismatch>()("User
   }
 }
 
-/** @category errors */
-export type UserError = UserRequestExpired | UserAlreadyAnswered | UserSendFailed | UserKeyMismatch
+/**
+ * The user's own wallet could not do what an answer needed (make an invoice for a 28008). `NoWallet`: the user side
+ * was built without a wallet; `Wallet`: the wallet failed (`detail` is its message, which never holds a secret).
+ * Payments are different: a wallet that cannot pay is reported to the service as `failed`, not as this error.
+ * @category errors
+ */
+export class UserWalletFailed extends Schema.TaggedError<UserWalletFailed>()("UserWalletFailed", {
+  op: Schema.String,
+  reason: Schema.Literal("NoWallet", "Wallet"),
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message() {
+    return `${this.op}: ${this.reason === "NoWallet" ? "the user side has no wallet" : this.detail}`
+  }
+}
+
+/**
+ * No subscription the user authorised has this id.
+ * @category errors
+ */
+export class UserSubscriptionNotFound extends Schema.TaggedError<UserSubscriptionNotFound>()(
+  "UserSubscriptionNotFound",
+  { subscriptionId: Schema.String }
+) {
+  override get message() {
+    return `subscription_id: no subscription ${this.subscriptionId} was authorised by this user`
+  }
+}
 
 /** @category errors */
-export const UserError = Schema.Union(UserRequestExpired, UserAlreadyAnswered, UserSendFailed, UserKeyMismatch)
+export type UserError =
+  | UserRequestExpired
+  | UserAlreadyAnswered
+  | UserSendFailed
+  | UserKeyMismatch
+  | UserWalletFailed
+  | UserSubscriptionNotFound
+
+/** @category errors */
+export const UserError = Schema.Union(
+  UserRequestExpired,
+  UserAlreadyAnswered,
+  UserSendFailed,
+  UserKeyMismatch,
+  UserWalletFailed,
+  UserSubscriptionNotFound
+)

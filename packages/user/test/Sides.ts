@@ -1,0 +1,168 @@
+/**
+ * The two sides of a payment conversation for the user package's tests, on real loopback relays and a real
+ * simulated Lightning network: the user (`User` with its own wallet) and a service built directly from
+ * `@portal/nostr` `Conversation`, sending what the daemon would send.
+ */
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import * as Jwt from "@portal/jwt/Jwt"
+import * as Conversation from "@portal/nostr/Conversation"
+import * as Event from "@portal/nostr/Event"
+import * as Keys from "@portal/nostr/Keys"
+import * as RelayPool from "@portal/nostr/RelayPool"
+import * as Signer from "@portal/nostr/Signer"
+import * as Currency from "@portal/protocol/Currency"
+import * as Messages from "@portal/protocol/Messages"
+import { Amount, Msat, type PublicKeyHex, UnixSeconds } from "@portal/protocol/Primitives"
+import * as TestRelay from "@portal/testing/TestRelay"
+import * as User from "@portal/user/User"
+import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
+import type * as Wallet from "@portal/wallet/Wallet"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { randomUUID } from "node:crypto"
+
+const Deps = Layer.merge(Event.layerVerifier, NodeSocket.layerWebSocketConstructor)
+
+export const openPool = (relays: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const pool = yield* RelayPool.make({ relays, backoff: { initial: "40 millis" } }).pipe(Effect.provide(Deps))
+    yield* pool.awaitOpen().pipe(Effect.timeout("5 seconds"))
+    return pool
+  })
+
+export const nowSeconds = Effect.map(Clock.currentTimeMillis, (millis) => Math.floor(millis / 1000))
+
+/** A relay, a Lightning network with a funded "user" and a "shop" wallet, the user side and the service side. */
+export const setup = (options: { readonly userBalance?: number; readonly withWallet?: boolean } = {}) =>
+  Effect.gen(function* () {
+    const relay = yield* TestRelay.make
+    const network = yield* SimulatedLightning.makeNetwork({
+      wallets: { user: options.userBalance ?? 10_000_000, shop: 0 }
+    })
+    const userWallet = yield* network.wallet("user")
+    const shopWallet = yield* network.wallet("shop")
+
+    const userKeys = yield* Keys.generate
+    const userPool = yield* openPool([relay.url])
+    const user = yield* User.make({
+      subscribeWait: "1 second",
+      ...(options.withWallet === false ? {} : { wallet: userWallet })
+    }).pipe(
+      Effect.provideService(Signer.Signer, yield* Signer.makeLocal(userKeys)),
+      Effect.provideService(RelayPool.RelayPool, userPool),
+      Effect.provideService(Jwt.Jwt, Jwt.make(userKeys))
+    )
+
+    const serviceKeys = yield* Keys.generate
+    const servicePool = yield* openPool([relay.url])
+    const serviceSigner = yield* Signer.makeLocal(serviceKeys)
+    const conversations = yield* Conversation.make({ subscribeWait: "1 second" }).pipe(
+      Effect.provideService(Signer.Signer, serviceSigner),
+      Effect.provideService(RelayPool.RelayPool, servicePool)
+    )
+    return {
+      relay,
+      network,
+      userWallet,
+      shopWallet,
+      user,
+      userKey: userKeys.publicKey,
+      serviceKey: serviceKeys.publicKey,
+      servicePool,
+      serviceSigner,
+      conversations
+    }
+  })
+
+export type Sides = Effect.Effect.Success<ReturnType<typeof setup>>
+
+export interface SingleOptions {
+  readonly amountMsat: number
+  /** The invoice's amount (default: `amountMsat`). */
+  readonly invoiceMsat?: number
+  readonly subscriptionId?: string
+  /** Seconds from now (default 300). */
+  readonly expiresIn?: number
+  /** How long the service waits for the final reply (default 5 s). */
+  readonly timeout?: Duration.DurationInput
+  readonly currency?: Currency.Currency
+  readonly rate?: Currency.ExchangeRate
+}
+
+/**
+ * What the daemon's single payment does: an invoice from the shop's wallet, one 28000, the 28001 statuses until a
+ * final one.
+ */
+export const requestPayment = (sides: Sides, options: SingleOptions) =>
+  Effect.gen(function* () {
+    const invoice = yield* sides.shopWallet.makeInvoice({
+      amountMsat: Msat.make(options.invoiceMsat ?? options.amountMsat),
+      description: "test payment"
+    })
+    const requestId = randomUUID()
+    const now = yield* nowSeconds
+    const content = yield* Messages.encodeContent(Messages.SinglePaymentRequest, {
+      _tag: "Single",
+      amount: Amount.make(options.amountMsat),
+      currency: options.currency ?? Currency.millisats,
+      currentExchangeRate: Option.fromNullable(options.rate),
+      invoice: invoice.bolt11,
+      authToken: Option.none(),
+      expiresAt: UnixSeconds.make(now + (options.expiresIn ?? 300)),
+      subscriptionId: Option.fromNullable(options.subscriptionId),
+      description: Option.some("test payment"),
+      requestId
+    })
+    const statuses = yield* sides.conversations
+      .request({
+        kind: 28000,
+        content,
+        recipient: sides.userKey,
+        replyKinds: [28001],
+        reply: Messages.PaymentResponseContent,
+        matches: (reply) => reply.requestId === requestId,
+        isFinal: (reply) => reply.status._tag !== "Approved",
+        timeout: options.timeout ?? "5 seconds"
+      })
+      .pipe(
+        Stream.map((reply) => reply.message.status),
+        Stream.runCollect
+      )
+    return { invoice, requestId, statuses: Chunk.toReadonlyArray(statuses) }
+  })
+
+/** The statuses as short strings: `approved`, `success`, `rejected:<reason>`, `failed:<reason>`. */
+export const describe = (statuses: ReadonlyArray<Messages.PaymentStatus>): ReadonlyArray<string> =>
+  statuses.map((status) => {
+    switch (status._tag) {
+      case "Approved":
+        return "approved"
+      case "Success":
+        return "success"
+      case "Rejected":
+        return `rejected:${Option.getOrElse(status.reason, () => "")}`
+      case "Failed":
+        return `failed:${Option.getOrElse(status.reason, () => "")}`
+    }
+  })
+
+/** The preimage of the final `success`, if any. */
+export const preimageOf = (statuses: ReadonlyArray<Messages.PaymentStatus>): string | undefined => {
+  const last = statuses.at(-1)
+  return last?._tag === "Success" ? (Option.getOrUndefined(last.preimage) ?? undefined) : undefined
+}
+
+/** How an effect ended, as a short string. */
+export const outcome = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A, E>) =>
+  Effect.match(effect, {
+    onFailure: (error) =>
+      "reason" in error && typeof error.reason === "string" ? `${error._tag}(${error.reason})` : error._tag,
+    onSuccess: () => "Success"
+  })
+
+export type { PublicKeyHex, Wallet }
