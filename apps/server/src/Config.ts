@@ -144,6 +144,12 @@ export const settings = Config.all({
     lnBackend: Config.literal("none", "nwc", "breez")("ln_backend").pipe(Config.withDefault("none" as const)),
     nwcUrl: optionalSecret("url").pipe(Config.nested("nwc"))
   }).pipe(Config.nested("wallet")),
+  rates: Config.all({
+    source: Config.literal("yadio", "fixed", "none")("source").pipe(Config.withDefault("yadio" as const)),
+    url: Config.string("url").pipe(Config.withDefault("https://api.yadio.io/exrates/BTC")),
+    fixed: list("fixed"),
+    maxAgeSecs: positiveInt("max_age_secs", 60)
+  }).pipe(Config.nested("rates")),
   database: Config.all({
     path: Config.string("path").pipe(Config.withDefault("portal-rest.db")),
     retentionDays: Config.integer("retention_days").pipe(

@@ -10,6 +10,8 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Wallet from "@portal/wallet/Wallet"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -18,11 +20,13 @@ import * as LogLevel from "effect/LogLevel"
 import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
 import * as BuildInfo from "./BuildInfo.js"
+import type * as Config from "./Config.js"
 import * as Auth from "./Auth.js"
 import { HttpLayer } from "./Http.js"
 import * as HttpSettings from "./Http/HttpSettings.js"
 import * as ServerIdentity from "./Http/ServerIdentity.js"
 import * as Session from "./Http/Session.js"
+import * as Rates from "./Rates.js"
 import * as Relays from "./Relays.js"
 import * as Secrets from "./Secrets.js"
 import * as Services from "./Services.js"
@@ -48,13 +52,16 @@ export interface ProcessInput {
 
 const describe = <E extends { readonly _tag: string; readonly message: string }>(
   error: E
-): Secrets.StartupError | Exclude<E, { readonly _tag: "StoreFailure" | "InvalidRelayUrl" }> => {
+): Secrets.StartupError | Exclude<E, { readonly _tag: "StoreFailure" | "InvalidRelayUrl" | "WalletUnreachable" }> => {
   if (error._tag === "StoreFailure")
     return new Secrets.StartupError({ message: `Cannot open the database: ${error.message}` })
   if (error._tag === "InvalidRelayUrl") {
     return new Secrets.StartupError({ message: `Invalid configuration: nostr.relays: ${error.message}` })
   }
-  return error as Exclude<E, { readonly _tag: "StoreFailure" | "InvalidRelayUrl" }>
+  if (error._tag === "WalletUnreachable") {
+    return new Secrets.StartupError({ message: `Invalid configuration: wallet.nwc.url: ${error.message}` })
+  }
+  return error as Exclude<E, { readonly _tag: "StoreFailure" | "InvalidRelayUrl" | "WalletUnreachable" }>
 }
 
 /**
@@ -67,12 +74,16 @@ const layerUnmapped = (startup: ProcessInput) =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const { keys, paths, secrets, settings, subkeyProof } = yield* Startup.load(startup)
+      const wallet = yield* walletFrom(settings.wallet)
+      const rates = yield* ratesFrom(settings.rates)
       // the store, relays (configured + persisted), Nostr, streams and operations; in-flight ones resume here
       const ServicesLayer = Services.layer({
         keys,
         subkeyProof: Option.getOrUndefined(subkeyProof),
         relays: settings.nostr.relays,
-        webhook: Option.isSome(settings.webhook.url)
+        webhook: Option.isSome(settings.webhook.url),
+        wallet,
+        rates
       }).pipe(Layer.provideMerge(Services.layerStore({ dataDir: paths.dataDir, ...settings.database })))
       // webhook delivery from the outbox, when webhook.url is set (nothing is queued otherwise)
       const WebhooksLayer = Option.match(settings.webhook.url, {
@@ -105,3 +116,51 @@ const layerUnmapped = (startup: ProcessInput) =>
       )
     })
   )
+
+/** `wallet.ln_backend` (rest-api.md §8.3): none, or NWC from `wallet.nwc.url`; Breez cannot run here. */
+const walletFrom = (settings: Config.Settings["wallet"]) => {
+  switch (settings.lnBackend) {
+    case "none":
+      return Effect.succeed({ layer: Wallet.layerNone, configured: false })
+    case "breez":
+      return new Secrets.StartupError({
+        message:
+          "Invalid configuration: wallet.ln_backend (PORTAL__WALLET__LN_BACKEND): breez is not available in this " +
+          "daemon (it needs the Breez network service); use nwc"
+      })
+    case "nwc":
+      return Option.match(settings.nwcUrl, {
+        onNone: () =>
+          new Secrets.StartupError({
+            message:
+              "Invalid configuration: wallet.nwc.url (PORTAL__WALLET__NWC__URL) is required when wallet.ln_backend is nwc"
+          }),
+        onSome: (url) => Effect.succeed({ layer: Wallet.layerNwc({ url }), configured: true })
+      })
+  }
+}
+
+/** `rates.*`: where fiat prices come from (`fixed` for tests and the sandbox). */
+const ratesFrom = (settings: Config.Settings["rates"]) =>
+  Effect.gen(function* () {
+    const maxAge = `${settings.maxAgeSecs} seconds` as const
+    switch (settings.source) {
+      case "none":
+        return { maxAge }
+      case "fixed": {
+        const fixed = yield* Rates.parseFixed(settings.fixed).pipe(
+          Effect.mapError(
+            (detail) =>
+              new Secrets.StartupError({
+                message: `Invalid configuration: rates.fixed (PORTAL__RATES__FIXED): ${detail}`
+              })
+          )
+        )
+        return { maxAge, source: Rates.fixedSource(fixed) }
+      }
+      case "yadio": {
+        const client = yield* Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer)
+        return { maxAge, source: Rates.yadioSource(settings.url, client) }
+      }
+    }
+  })

@@ -24,8 +24,14 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as NodePath from "node:path"
+import * as Wallet from "@portal/wallet/Wallet"
+import type { WalletUnreachable } from "@portal/wallet/WalletError"
 import * as Handshakes from "./Handshakes.js"
+import * as Invoices from "./Invoices.js"
 import * as KeyAuth from "./KeyAuth.js"
+import * as Payments from "./Payments.js"
+import * as Rates from "./Rates.js"
+import * as Recurring from "./Recurring.js"
 import * as Relays from "./Relays.js"
 import * as Streams from "./Streams.js"
 
@@ -52,6 +58,15 @@ export interface Options {
   readonly subscribeWait?: Duration.DurationInput | undefined
   /** The HTTP client for NIP-05 look-ups (default: fetch). */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+  /** The Lightning wallet (`wallet.ln_backend`); default none: payment routes answer 400 naming the key. */
+  readonly wallet?:
+    { readonly layer: Layer.Layer<Wallet.Wallet, WalletUnreachable>; readonly configured: boolean } | undefined
+  /** Fiat rates (default: no source, every fiat currency is unsupported). */
+  readonly rates?: Rates.Options | undefined
+  /** Lifetime of a single payment request (default 300 s). */
+  readonly paymentTimeout?: Duration.DurationInput | undefined
+  /** Subscription billing tuning. */
+  readonly recurring?: Recurring.Options | undefined
 }
 
 /** What the layer provides. @category models */
@@ -65,12 +80,19 @@ export type Services =
   | KeyAuth.KeyAuth
   | Profiles.Profiles
   | Nip05.Nip05
+  | Wallet.Wallet
+  | Rates.Rates
+  | Payments.Payments
+  | Recurring.Recurring
+  | Invoices.Invoices
 
 /**
  * Every service, over the store.
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Services, StoreFailure | InvalidRelayUrl, Store.Store> => {
+export const layer = (
+  options: Options
+): Layer.Layer<Services, StoreFailure | InvalidRelayUrl | WalletUnreachable, Store.Store> => {
   const mainKey = options.subkeyProof?.mainKey
   const PoolLayer = Layer.unwrapEffect(
     Effect.map(Relays.effectiveSet(options.relays), (relays) => RelayPool.layerNode({ ...options.pool, relays }))
@@ -81,11 +103,18 @@ export const layer = (options: Options): Layer.Layer<Services, StoreFailure | In
   }).pipe(Layer.provideMerge(Layer.merge(Signer.layerLocalKeys(options.keys), PoolLayer)))
   const Nip05Layer = Nip05.layer().pipe(Layer.provide(options.httpClient ?? FetchHttpClient.layer))
   const LookupsLayer = Profiles.layer.pipe(Layer.provideMerge(Nip05Layer))
+  const walletConfigured = options.wallet?.configured ?? false
   const BaseLayer = Layer.mergeAll(
     Streams.layer({ webhook: options.webhook }),
     Relays.layer(options.relays),
-    LookupsLayer
+    LookupsLayer,
+    options.wallet?.layer ?? Wallet.layerNone,
+    Rates.layer(options.rates ?? {})
   ).pipe(Layer.provideMerge(NostrLayer))
+  const PaymentsLayer = Layer.merge(Recurring.layer(options.recurring), Invoices.layer({ walletConfigured })).pipe(
+    Layer.provideMerge(Payments.layer({ walletConfigured, timeout: options.paymentTimeout })),
+    Layer.provideMerge(BaseLayer)
+  )
   return Layer.merge(
     Handshakes.layer({
       publicKey: options.keys.publicKey,
@@ -93,7 +122,7 @@ export const layer = (options: Options): Layer.Layer<Services, StoreFailure | In
       timeout: options.handshakeTimeout
     }),
     KeyAuth.layer({ timeout: options.authTimeout, subkeyProof: options.subkeyProof })
-  ).pipe(Layer.provideMerge(BaseLayer))
+  ).pipe(Layer.provideMerge(PaymentsLayer))
 }
 
 /**

@@ -1,0 +1,497 @@
+/**
+ * Recurring payments (rest-api.md §3 `POST /payments/recurring`, `/payments/recurring/close`, §4.1 the fixed
+ * `recurring-payment-close` stream; protocol.md §5.4, §5.6, §5.7, §9, §12; differences.md §d, §f).
+ *
+ * - `request`: a 28005 to the user; the first matching 28006 becomes the stream's `recurring_payment_response`
+ *   (`error` `"timeout"` at `expires_at`). A confirmed one is stored as a subscription (the wallet's
+ *   `subscription_id`, the authorised amount, currency and recurrence, status `active`, next due =
+ *   `first_payment_due`). The pending request is an operation (`recurring_payment`), resumed after a restart
+ *   without re-sending.
+ * - Billing (protocol.md §9.3: the service initiates every period): a worker looks at the active subscriptions
+ *   every `billingInterval`. A due one gets a single payment request carrying its `subscription_id` (a
+ *   `single_payment` stream through `Payments`, fiat priced at that moment). The stream id is reserved in the
+ *   subscription *before* the request is made, so a restart never bills a period twice: a reserved stream that
+ *   exists is followed to its end, one that was never created is created then. When it ends in `paid` the payment
+ *   is counted and the next due date is `next_occurrence(paid time + 1 s)`, so a period missed while the daemon was
+ *   down is billed once, not once per missed tick. An unpaid period is retried after `retryDelay`; after
+ *   `maxFailures` consecutive unpaid periods the service closes the subscription. `max_payments` and `until` end
+ *   it (status `completed`).
+ * - Close from the service (`close`): a 28007 `by_service: true` to the user's keys; billing stops.
+ * - Close from the user: every 28007 addressed to us becomes a `closed_recurring_payment` event on the fixed stream
+ *   (`recipient` = the signing key, `main_key` = the subscriber's main key when the signer is one of its subkeys),
+ *   once per relay event; billing of that subscription stops.
+ *
+ * @since 0.1.0
+ */
+import * as Conversation from "@portal/nostr/Conversation"
+import * as Calendar from "@portal/protocol/Calendar"
+import * as Currency from "@portal/protocol/Currency"
+import * as Messages from "@portal/protocol/Messages"
+import type { Amount, PublicKeyHex, UnixSeconds } from "@portal/protocol/Primitives"
+import * as Primitives from "@portal/protocol/Primitives"
+import type * as Model from "@portal/store/Model"
+import * as Store from "@portal/store/Store"
+import type { StoreFailure } from "@portal/store/StoreError"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { randomUUID } from "node:crypto"
+import * as Conversing from "./Conversing.js"
+import * as Payments from "./Payments.js"
+import * as Rates from "./Rates.js"
+import * as Streams from "./Streams.js"
+
+/** @category models */
+export interface RequestInput {
+  readonly mainKey: PublicKeyHex
+  readonly subkeys: ReadonlyArray<PublicKeyHex>
+  readonly description: Option.Option<string>
+  readonly amount: Amount
+  readonly currency: Currency.Currency
+  readonly authToken: Option.Option<string>
+  readonly calendar: Calendar.Calendar
+  readonly firstPaymentDue: UnixSeconds
+  readonly until: Option.Option<UnixSeconds>
+  readonly maxPayments: Option.Option<number>
+  readonly expiresAt: UnixSeconds
+}
+
+/** @category models */
+export interface Service {
+  /** Stores and sends a recurring payment request; returns the stream id. */
+  readonly request: (
+    input: RequestInput
+  ) => Effect.Effect<
+    string,
+    Payments.InvalidPaymentInput | Rates.RateUnsupported | Rates.RateUnavailable | StoreFailure
+  >
+  /** Tells the user the service closed the subscription; billing stops. */
+  readonly close: (input: {
+    readonly mainKey: PublicKeyHex
+    readonly subkeys: ReadonlyArray<PublicKeyHex>
+    readonly subscriptionId: string
+  }) => Effect.Effect<void, CloseFailed | StoreFailure>
+}
+
+/**
+ * The close notice could not be sent.
+ * @category errors
+ */
+export class CloseFailed extends Schema.TaggedError<CloseFailed>()("CloseFailed", { detail: Schema.String }) {
+  override get message() {
+    return `Failed to close recurring payment: ${this.detail}`
+  }
+}
+
+/** @category tags */
+export class Recurring extends Context.Tag("@portal/server/Recurring")<Recurring, Service>() {}
+
+/** @category options */
+export interface Options {
+  /** How often due subscriptions are looked for (default 60 s, as the reference demo). */
+  readonly billingInterval?: Duration.DurationInput | undefined
+  /** Wait before billing an unpaid period again (default 1 hour). */
+  readonly retryDelay?: Duration.DurationInput | undefined
+  /** Consecutive unpaid periods after which the service closes the subscription (default 3, as the demo). */
+  readonly maxFailures?: number | undefined
+}
+
+const requestKind = "recurring_payment"
+
+/** What the store keeps of a subscription besides its columns. */
+const SubscriptionData = Schema.Struct({
+  subkeys: Schema.Array(Primitives.PublicKeyHex),
+  description: Schema.NullOr(Schema.String),
+  authToken: Schema.NullOr(Schema.String),
+  /** The billing stream reserved for the current period. */
+  pending: Schema.NullOr(Schema.String),
+  failures: Schema.Int
+})
+type SubscriptionData = typeof SubscriptionData.Type
+const decodeData = Schema.decodeUnknownOption(SubscriptionData)
+const decodeRecurrence = Schema.decodeUnknownOption(Messages.RecurrenceInfo)
+const encodeRecurrence = Schema.encode(Messages.RecurrenceInfo)
+const encodeRecurringStatus = Schema.encode(Messages.RecurringPaymentStatus)
+const decodeCurrency = Schema.decodeUnknownOption(Currency.Currency)
+const encodeCurrency = Schema.encodeSync(Currency.Currency)
+
+const Payload = Schema.Struct({ ...Conversing.Outgoing.fields, description: Schema.NullOr(Schema.String) })
+type Payload = typeof Payload.Type
+const decodePayload = Schema.decodeUnknownOption(Payload)
+
+/**
+ * Builds the service, resumes pending requests, starts the close listener and the billing worker.
+ * @category constructors
+ */
+export const make = (options: Options = {}) =>
+  Effect.gen(function* () {
+    const store = yield* Store.Store
+    const streams = yield* Streams.Streams
+    const conversations = yield* Conversation.Conversations
+    const payments = yield* Payments.Payments
+    const billingInterval = Duration.decode(options.billingInterval ?? "60 seconds")
+    const retryDelay = Duration.decode(options.retryDelay ?? "1 hour")
+    const maxFailures = options.maxFailures ?? 3
+    const running = yield* FiberMap.make<string>()
+    const billing = yield* Effect.makeSemaphore(1)
+
+    // ---- the request -------------------------------------------------------------------------------------------
+    const finish = (streamId: string, event: Model.NewEvent) =>
+      Conversing.appendQuietly(streams, streamId, event).pipe(
+        Effect.zipRight(store.deleteOperation(requestKind, streamId))
+      )
+
+    const answered = (
+      streamId: string,
+      payload: Payload,
+      reply: Conversation.Reply<Messages.RecurringPaymentResponseContent>
+    ) =>
+      Effect.gen(function* () {
+        const status = reply.message.status
+        if (status._tag === "Confirmed") {
+          yield* store.putSubscription({
+            id: status.subscriptionId,
+            mainKey: payload.mainKey,
+            amount: status.authorizedAmount,
+            currency: encodeCurrency(status.authorizedCurrency),
+            recurrence: yield* encodeRecurrence(status.authorizedRecurrence).pipe(Effect.orDie),
+            status: "active",
+            paymentsMade: 0,
+            nextDue: DateTime.unsafeMake(status.authorizedRecurrence.firstPaymentDue * 1000),
+            data: {
+              subkeys: [...new Set([...payload.subkeys, ...(reply.author === payload.mainKey ? [] : [reply.author])])],
+              description: payload.description,
+              authToken: null,
+              pending: null,
+              failures: 0
+            } satisfies SubscriptionData
+          })
+        }
+        const encoded = yield* encodeRecurringStatus(status).pipe(Effect.orDie)
+        yield* finish(streamId, {
+          type: "recurring_payment_response",
+          data: { status: { request_id: reply.message.requestId, status: encoded } }
+        })
+      })
+
+    const run = (streamId: string, payload: Payload, deadline: DateTime.Utc) =>
+      Effect.gen(function* () {
+        const replies = yield* Conversing.replies(conversations, {
+          outgoing: payload,
+          deadline,
+          replyKinds: [28006],
+          reply: Messages.RecurringPaymentResponseContent,
+          matches: (reply) => reply.requestId === payload.requestId,
+          isFinal: () => true,
+          onPublished: store.putOperation({
+            kind: requestKind,
+            id: streamId,
+            streamId,
+            payload: { ...payload, published: true },
+            deadline
+          })
+        })
+        const reply = yield* Stream.runHead(replies)
+        if (Option.isSome(reply)) yield* answered(streamId, payload, reply.value)
+        else yield* finish(streamId, { type: "error", data: { reason: "timeout" } })
+      }).pipe(
+        Effect.scoped,
+        Effect.catchTags({
+          SignerError: (e) =>
+            finish(streamId, { type: "error", data: { reason: `Failed to request recurring payment: ${e.message}` } }),
+          EncryptionError: (e) =>
+            finish(streamId, { type: "error", data: { reason: `Failed to request recurring payment: ${e.message}` } })
+        }),
+        Effect.catchAllCause((cause) => Effect.logError("recurring payment request failed", cause)),
+        Effect.withSpan("Recurring.run", { attributes: { streamId } })
+      )
+
+    // recovery (differences.md §f)
+    const resumed = new Set<string>()
+    for (const operation of yield* store.listOperations(requestKind)) {
+      const payload = decodePayload(operation.payload)
+      const info = yield* Effect.option(streams.info(operation.id))
+      if (Option.isNone(info) || info.value.finished) {
+        yield* store.deleteOperation(requestKind, operation.id)
+      } else if (Option.isNone(payload) || Option.isNone(operation.deadline)) {
+        yield* finish(operation.id, {
+          type: "error",
+          data: { reason: "interrupted by restart: unreadable request state" }
+        })
+      } else {
+        resumed.add(operation.id)
+        yield* FiberMap.run(running, operation.id, run(operation.id, payload.value, operation.deadline.value))
+      }
+    }
+    for (const info of yield* store.listStreams({ status: "in_flight", kind: requestKind })) {
+      if (!resumed.has(info.id)) {
+        yield* finish(info.id, { type: "error", data: { reason: "interrupted by restart: no stored request" } })
+      }
+    }
+
+    const request: Service["request"] = (input) =>
+      Effect.gen(function* () {
+        const nowMillis = DateTime.toEpochMillis(yield* DateTime.now)
+        if (input.expiresAt * 1000 <= nowMillis) {
+          return yield* new Payments.InvalidPaymentInput({
+            field: "payment_request.expires_at",
+            detail: "must be in the future"
+          })
+        }
+        const { rate } = yield* payments.price(input.amount, input.currency)
+        const requestId = randomUUID()
+        const content = yield* Messages.encodeContent(Messages.RecurringPaymentRequest, {
+          _tag: "Recurring" as const,
+          amount: input.amount,
+          currency: input.currency,
+          recurrence: {
+            calendar: Messages.NormalizedCalendar.make(Calendar.format(input.calendar)),
+            firstPaymentDue: input.firstPaymentDue,
+            until: input.until,
+            maxPayments: input.maxPayments
+          },
+          currentExchangeRate: rate,
+          expiresAt: input.expiresAt,
+          authToken: input.authToken,
+          description: input.description,
+          requestId
+        }).pipe(
+          Effect.mapError((e) => new Payments.InvalidPaymentInput({ field: "payment_request", detail: e.message }))
+        )
+        const streamId = yield* streams.create("recurring_payment")
+        const payload: Payload = {
+          mainKey: input.mainKey,
+          subkeys: input.subkeys.filter((key) => key !== input.mainKey),
+          kind: 28005,
+          content,
+          requestId,
+          published: false,
+          description: Option.getOrNull(input.description)
+        }
+        const deadline = DateTime.unsafeMake(Math.min(input.expiresAt, 8_000_000_000_000) * 1000)
+        yield* store.putOperation({ kind: requestKind, id: streamId, streamId, payload, deadline })
+        yield* FiberMap.run(running, streamId, run(streamId, payload, deadline))
+        return streamId
+      }).pipe(Effect.withSpan("Recurring.request"))
+
+    // ---- closing -------------------------------------------------------------------------------------------------
+    const setStatus = (subscription: Model.Subscription, status: string) =>
+      store.putSubscription({
+        id: subscription.id,
+        mainKey: subscription.mainKey,
+        amount: subscription.amount,
+        currency: subscription.currency,
+        recurrence: subscription.recurrence,
+        status,
+        paymentsMade: subscription.paymentsMade,
+        data: subscription.data
+      })
+
+    const close: Service["close"] = (input) =>
+      Effect.gen(function* () {
+        const content = yield* Messages.encodeContent(Messages.CloseRecurringPaymentContent, {
+          subscriptionId: input.subscriptionId,
+          reason: Option.none(),
+          byService: true
+        }).pipe(Effect.mapError((e) => new CloseFailed({ detail: e.message })))
+        yield* billing.withPermits(1)(
+          Effect.gen(function* () {
+            const existing = yield* store.getSubscription(input.subscriptionId)
+            if (Option.isSome(existing) && existing.value.mainKey === input.mainKey) {
+              yield* setStatus(existing.value, "closed")
+            }
+          })
+        )
+        yield* conversations
+          .send({
+            kind: 28007,
+            content,
+            recipients: [input.mainKey, ...input.subkeys.filter((key) => key !== input.mainKey)]
+          })
+          .pipe(Effect.mapError((e) => new CloseFailed({ detail: e.message })))
+      }).pipe(Effect.withSpan("Recurring.close"))
+
+    const onUserClose = (incoming: Conversation.Incoming<Messages.CloseRecurringPaymentContent>) =>
+      Effect.gen(function* () {
+        const first = yield* store.markSeen("relay-event", incoming.event.id, Duration.hours(1))
+        if (!first) return
+        const existing = yield* store.getSubscription(incoming.message.subscriptionId)
+        const subscriber = Option.filter(existing, (s) => {
+          const data = decodeData(s.data)
+          return s.mainKey === incoming.sender || (Option.isSome(data) && data.value.subkeys.includes(incoming.sender))
+        })
+        const mainKey = Option.match(subscriber, { onNone: () => incoming.sender, onSome: (s) => s.mainKey })
+        if (Option.isSome(subscriber) && subscriber.value.status === "active") {
+          yield* billing.withPermits(1)(setStatus(subscriber.value, "closed"))
+        }
+        yield* Conversing.appendQuietly(
+          streams,
+          Streams.recurringPaymentCloseStreamId,
+          {
+            type: "closed_recurring_payment",
+            data: {
+              reason: Option.getOrNull(incoming.message.reason),
+              subscription_id: incoming.message.subscriptionId,
+              recipient: incoming.sender,
+              main_key: mainKey
+            }
+          },
+          "never"
+        )
+      }).pipe(Effect.catchAllCause((cause) => Effect.logError("recurring close dispatch failed", cause)))
+
+    yield* conversations
+      .listen({ kinds: [28007], message: Messages.CloseRecurringPaymentContent })
+      .pipe(Stream.runForEach(onUserClose), Effect.forkScoped)
+
+    // ---- billing ---------------------------------------------------------------------------------------------------
+    const update = (
+      subscription: Model.Subscription,
+      patch: Partial<Model.SubscriptionInput>,
+      data: SubscriptionData
+    ) =>
+      store.putSubscription({
+        id: subscription.id,
+        mainKey: subscription.mainKey,
+        amount: subscription.amount,
+        currency: subscription.currency,
+        recurrence: subscription.recurrence,
+        status: subscription.status,
+        paymentsMade: subscription.paymentsMade,
+        nextDue: Option.getOrUndefined(subscription.nextDue),
+        ...patch,
+        data
+      })
+
+    /** Sends the period's request on the reserved stream id. */
+    const send = (subscription: Model.Subscription, data: SubscriptionData, streamId: string) =>
+      Effect.gen(function* () {
+        const currency = decodeCurrency(subscription.currency)
+        if (Option.isNone(currency)) return yield* Effect.logError(`subscription ${subscription.id}: bad currency`)
+        yield* payments
+          .single({
+            mainKey: subscription.mainKey,
+            subkeys: data.subkeys,
+            description: data.description ?? "Subscription payment",
+            amount: subscription.amount as Amount,
+            currency: currency.value,
+            authToken: Option.fromNullable(data.authToken),
+            subscriptionId: Option.some(subscription.id),
+            requestId: Option.none(),
+            streamId
+          })
+          .pipe(
+            Effect.catchAll((e) =>
+              Effect.gen(function* () {
+                // not sent (no wallet, rate source down…): the stream records why, and the period counts as unpaid
+                yield* Effect.logWarning(`subscription ${subscription.id}: ${e.message}`)
+                yield* store.createStream(streamId, "single_payment").pipe(Effect.ignore)
+                yield* Conversing.appendQuietly(streams, streamId, {
+                  type: "payment_status_update",
+                  data: { status: { status: "error", reason: e.message } }
+                })
+              })
+            )
+          )
+      })
+
+    const billOne = (subscription: Model.Subscription, now: DateTime.Utc) =>
+      Effect.gen(function* () {
+        const data = decodeData(subscription.data)
+        const recurrence = decodeRecurrence(subscription.recurrence)
+        if (Option.isNone(data) || Option.isNone(recurrence)) {
+          yield* Effect.logError(`subscription ${subscription.id}: unreadable state, closed`)
+          return yield* setStatus(subscription, "closed")
+        }
+        const pending = data.value.pending
+        if (pending === null) {
+          if (Option.isNone(subscription.nextDue) || DateTime.greaterThan(subscription.nextDue.value, now)) return
+          // reserve the stream id before sending: a restart then finds it instead of billing again
+          const streamId = randomUUID()
+          const reserved = { ...data.value, pending: streamId }
+          yield* update(subscription, {}, reserved)
+          return yield* send(subscription, reserved, streamId)
+        }
+        const info = yield* Effect.option(streams.info(pending))
+        if (Option.isNone(info)) return yield* send(subscription, data.value, pending) // reserved, never sent
+        if (!info.value.finished) return
+        const events = yield* streams.poll(pending)
+        const paid = events.some((event) => {
+          const status = event["status"]
+          return typeof status === "object" && status !== null && Reflect.get(status, "status") === "paid"
+        })
+        if (paid) {
+          const paidAt = Math.floor(DateTime.toEpochMillis(now) / 1000)
+          const calendar = yield* Calendar.parse(recurrence.value.calendar).pipe(Effect.option)
+          const next = Option.flatMap(calendar, (c) => Calendar.nextOccurrence(c, paidAt + 1))
+          const made = subscription.paymentsMade + 1
+          const ended =
+            Option.isNone(next) ||
+            Option.exists(recurrence.value.maxPayments, (max) => made >= max) ||
+            Option.exists(recurrence.value.until, (until) => Option.exists(next, (n) => n > until))
+          yield* store.recordSubscriptionPayment(
+            subscription.id,
+            ended ? Option.none() : Option.map(next, (n) => DateTime.unsafeMake(n * 1000))
+          )
+          const after = yield* store.getSubscription(subscription.id)
+          if (Option.isSome(after)) {
+            yield* update(after.value, ended ? { status: "completed" } : {}, {
+              ...data.value,
+              pending: null,
+              failures: 0
+            })
+          }
+          return
+        }
+        const failures = data.value.failures + 1
+        if (failures >= maxFailures) {
+          yield* update(subscription, { status: "closed" }, { ...data.value, pending: null, failures })
+          return yield* close({
+            mainKey: subscription.mainKey,
+            subkeys: data.value.subkeys,
+            subscriptionId: subscription.id
+          }).pipe(Effect.catchTag("CloseFailed", (e) => Effect.logWarning(e.message)))
+        }
+        yield* update(
+          subscription,
+          { nextDue: DateTime.addDuration(now, retryDelay) },
+          { ...data.value, pending: null, failures }
+        )
+      })
+
+    const tick = Effect.gen(function* () {
+      const now = yield* DateTime.now
+      for (const subscription of yield* store.listSubscriptions({ status: "active" })) {
+        yield* billing.withPermits(1)(
+          // re-read under the lock: a close may have landed since the listing
+          store
+            .getSubscription(subscription.id)
+            .pipe(
+              Effect.flatMap((current) =>
+                Option.isSome(current) && current.value.status === "active" ? billOne(current.value, now) : Effect.void
+              )
+            )
+        )
+      }
+    }).pipe(Effect.catchAllCause((cause) => Effect.logError("recurring billing failed", cause)))
+
+    yield* tick.pipe(Effect.repeat(Schedule.spaced(billingInterval)), Effect.forkScoped)
+
+    return Recurring.of({ request, close })
+  })
+
+/** @category layers */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<
+  Recurring,
+  StoreFailure,
+  Store.Store | Streams.Streams | Conversation.Conversations | Payments.Payments
+> => Layer.scoped(Recurring, make(options))
