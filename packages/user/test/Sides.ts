@@ -166,3 +166,38 @@ export const outcome = <A, E extends { readonly _tag: string }>(effect: Effect.E
   })
 
 export type { PublicKeyHex, Wallet }
+
+/** What the daemon's invoice request does: one 28008, the first 28009 whose echoed request_id matches. */
+export const requestInvoice = (
+  sides: Sides,
+  options: {
+    readonly amount: number
+    readonly currency?: Currency.Currency
+    readonly rate?: Currency.ExchangeRate
+    readonly expiresIn?: number
+    readonly timeout?: Duration.DurationInput
+  }
+) =>
+  Effect.gen(function* () {
+    const requestId = randomUUID()
+    const now = yield* nowSeconds
+    const content = yield* Messages.encodeContent(Messages.InvoiceRequestContent, {
+      requestId,
+      amount: Amount.make(options.amount),
+      currency: options.currency ?? Currency.millisats,
+      currentExchangeRate: Option.fromNullable(options.rate),
+      expiresAt: UnixSeconds.make(now + (options.expiresIn ?? 300)),
+      description: Option.some("invoice for a refund"),
+      refundInvoice: Option.none()
+    })
+    const reply = yield* sides.conversations.requestOne({
+      kind: 28008,
+      content,
+      recipient: sides.userKey,
+      replyKinds: [28009],
+      reply: Messages.InvoiceResponse,
+      matches: (response) => response.request.inner.requestId === requestId,
+      timeout: options.timeout ?? "5 seconds"
+    })
+    return { requestId, reply }
+  })
