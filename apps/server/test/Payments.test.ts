@@ -1,0 +1,193 @@
+/**
+ * Single payments end to end: the real daemon (random loopback port, SQLite file) whose `nwc` wallet is a real
+ * NIP-47 wallet service on the loopback relay backed by a simulated Lightning network, and a user from
+ * `@portal/user` paying with its own wallet of that network. `paid` must only come from the daemon's own wallet
+ * (checked here against the invoice's payment hash and the daemon's balance).
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import * as Keys from "@portal/nostr/Keys"
+import * as Currency from "@portal/protocol/Currency"
+import { Amount } from "@portal/protocol/Primitives"
+import * as TestRelay from "@portal/testing/TestRelay"
+import * as Payments from "@portal/user/Payments"
+import * as Bolt11 from "@portal/wallet/Bolt11"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import {
+  awaitBalance,
+  awaitEvents,
+  databaseFile,
+  endsWith,
+  eurRate,
+  startDaemon,
+  started,
+  startNetwork,
+  startUser,
+  statusOf
+} from "./PaymentsHarness.js"
+
+const single = (mainKey: string, amount: number, currency = "Millisats") => ({
+  main_key: mainKey,
+  subkeys: [],
+  payment_request: { description: "Coffee", amount, currency }
+})
+
+/** A payment policy that records the requests it saw, then answers with `policy`. */
+const recording = (seen: Ref.Ref<ReadonlyArray<Payments.PaymentRequest>>, policy: Payments.PaymentPolicy) =>
+  ((request) =>
+    Ref.update(seen, (all) => [...all, request]).pipe(Effect.zipRight(policy(request)))) as Payments.PaymentPolicy
+
+describe("single payments", () => {
+  layer(TestRelay.layer, { excludeTestServices: true })((it) => {
+    it.scoped("approved and paid: user_approved, then paid with the preimage of the daemon's invoice", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          payment: recording(seen, Payments.approveAll)
+        })
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/payments/single", single(keys.publicKey, 10_000))
+            const events = yield* awaitEvents(streamId, endsWith("paid", "timeout", "error"))
+            assert.strictEqual(statusOf(events[0]), "user_approved")
+            const last = events[events.length - 1]!
+            assert.strictEqual(statusOf(last), "paid", JSON.stringify(events))
+            const [request] = yield* Ref.get(seen)
+            assert.strictEqual(request!.invoice.amountMsat, 10_000)
+            const preimage = (last["status"] as { preimage: string }).preimage
+            assert.isTrue(Bolt11.preimageMatches(preimage, request!.invoice.paymentHash))
+            // every user status came before paid, in order, without repeats
+            const statuses = events.map(statusOf)
+            assert.deepStrictEqual(statuses.slice(0, 1), ["user_approved"])
+            assert.isTrue(statuses.filter((s) => s === "paid").length === 1)
+            yield* awaitBalance(10_000)
+            assert.strictEqual(yield* network.balanceOf("user"), 990_000)
+          })
+        )
+      })
+    )
+
+    it.scoped("rejected: one user_rejected with the user's reason; nothing is paid", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          payment: Payments.rejectAll("too expensive")
+        })
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/payments/single", single(keys.publicKey, 10_000))
+            const events = yield* awaitEvents(streamId, endsWith("user_rejected"))
+            assert.deepStrictEqual(
+              events.map((e) => e["status"]),
+              [{ status: "user_rejected", reason: "too expensive" }]
+            )
+            yield* awaitBalance(0)
+          })
+        )
+        assert.strictEqual(yield* network.balanceOf("user"), 1_000_000)
+      })
+    )
+
+    it.scoped("user out of funds: user_approved, user_failed, then timeout at the deadline (never paid)", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 5_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl,
+          paymentTimeout: "4 seconds"
+        })
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), { payment: Payments.approveAll })
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/payments/single", single(keys.publicKey, 10_000))
+            const events = yield* awaitEvents(streamId, endsWith("timeout", "paid", "error"))
+            assert.deepStrictEqual(
+              events.map(statusOf),
+              ["user_approved", "user_failed", "timeout"],
+              JSON.stringify(events)
+            )
+            assert.match((events[1]!["status"] as { reason: string }).reason, /^Payment failed: /)
+            yield* awaitBalance(0)
+          })
+        )
+      })
+    )
+
+    it.scoped("no answer: timeout at expires_at", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl,
+          paymentTimeout: "3 seconds"
+        })
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), { payment: Payments.ignoreAll })
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/payments/single", single(keys.publicKey, 10_000))
+            const events = yield* awaitEvents(streamId, (events) => events.length > 0)
+            assert.deepStrictEqual(
+              events.map((e) => [e.type, e["status"]]),
+              [["payment_status_update", { status: "timeout" }]]
+            )
+          })
+        )
+      })
+    )
+
+    it.scoped("priced in EUR cents: the fixed rate is sent and the invoice is for its msat", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 100_000_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          payment: recording(seen, Payments.approveAll)
+        })
+        const expected = yield* Currency.fiatToMsat(Amount.make(1999), eurRate)
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/payments/single", single(keys.publicKey, 1999, "eur"))
+            const events = yield* awaitEvents(streamId, endsWith("paid", "timeout", "error"))
+            assert.strictEqual(statusOf(events[events.length - 1]), "paid", JSON.stringify(events))
+            const [request] = yield* Ref.get(seen)
+            assert.strictEqual(request!.amount, 1999)
+            assert.deepStrictEqual(request!.currency, Currency.fiat("EUR"))
+            const rate = Option.getOrThrow(request!.exchangeRate)
+            assert.strictEqual(rate.rate, eurRate)
+            assert.strictEqual(rate.source, "fixed")
+            assert.strictEqual(request!.invoice.amountMsat, expected)
+            yield* awaitBalance(expected)
+          })
+        )
+      })
+    )
+  })
+})

@@ -1,0 +1,171 @@
+/**
+ * What the payment end-to-end tests and the payments benchmark share: the real daemon (HTTP application on a random
+ * loopback port, SQLite file, loopback relay) whose `nwc` wallet is a real NIP-47 wallet service on the relay
+ * (`NwcWalletService`) backed by a wallet of a simulated Lightning network; users from `@portal/user` paying with
+ * their own wallet of the same network; and HTTP helpers.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Keys from "@portal/nostr/Keys"
+import * as RelayPool from "@portal/nostr/RelayPool"
+import * as Rates from "@portal/server/Rates"
+import * as Services from "@portal/server/Services"
+import * as Store from "@portal/store/Store"
+import * as NwcWalletService from "@portal/testing/NwcWalletService"
+import * as User from "@portal/user/User"
+import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
+import * as Wallet from "@portal/wallet/Wallet"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as NodePath from "node:path"
+import { authed, jsonRequest, layer as serverLayer, nip05Host, sendJson } from "./HttpServerTest.js"
+
+export interface WireEvent {
+  readonly index: number
+  readonly timestamp: string
+  readonly type: string
+  readonly [field: string]: unknown
+}
+
+/** The fixed EUR rate the daemons of these tests price with (fiat per BTC). */
+export const eurRate = 50_000
+
+/** A temporary SQLite file, removed with the scope. */
+export const databaseFile = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(NodePath.join(tmpdir(), "portal-pay-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+).pipe(Effect.map((dir) => NodePath.join(dir, "portal-rest.db")))
+
+export interface DaemonOptions {
+  readonly relay: string
+  readonly file: string
+  readonly keys: Keys.KeyPair
+  readonly nwcUrl: Redacted.Redacted<string>
+  readonly paymentTimeout?: Duration.DurationInput
+  readonly billingInterval?: Duration.DurationInput
+  /** How often the daemon's NWC wallet is asked about an invoice (default 200 ms). */
+  readonly pollInterval?: Duration.DurationInput
+}
+
+export interface Daemon {
+  /** Runs an HTTP call against this daemon. */
+  readonly http: <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) => Effect.Effect<A, E>
+  /** Stops it (its fibers are interrupted where they are, no terminal events are written). */
+  readonly stop: Effect.Effect<void>
+}
+
+/** Starts a daemon in its own scope (closed by `stop` or with the enclosing scope). */
+export const startDaemon = (options: DaemonOptions) =>
+  Effect.gen(function* () {
+    const outer = yield* Effect.scope
+    const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+    const services = Services.layer({
+      keys: options.keys,
+      relays: [options.relay],
+      pool: { backoff: { initial: "40 millis" } },
+      subscribeWait: "1 second",
+      httpClient: nip05Host,
+      wallet: {
+        layer: Wallet.layerNwc({ url: options.nwcUrl, pollInterval: options.pollInterval ?? "200 millis" }),
+        configured: true
+      },
+      rates: { source: Rates.fixedSource({ EUR: eurRate }) },
+      paymentTimeout: options.paymentTimeout ?? "20 seconds",
+      recurring: { billingInterval: options.billingInterval ?? "200 millis", retryDelay: "1 second" }
+    }).pipe(Layer.provideMerge(Store.layerSqlite({ filename: options.file, retention: false })), Layer.orDie)
+    const servicesContext = yield* Layer.buildWithScope(services, scope)
+    const context = yield* Layer.buildWithScope(serverLayer({}, {}, {}, Layer.succeedContext(servicesContext)), scope)
+    yield* Context.get(servicesContext, RelayPool.RelayPool).awaitOpen().pipe(Effect.timeout("5 seconds"), Effect.orDie)
+    const daemon: Daemon = {
+      http: (effect) => Effect.provide(effect, context),
+      stop: Scope.close(scope, Exit.void)
+    }
+    return daemon
+  })
+
+/** A simulated network with a `daemon` wallet served over NWC on the relay; the URL for `wallet.nwc.url`. */
+export const startNetwork = (relay: string, balances: Readonly<Record<string, number>>) =>
+  Effect.gen(function* () {
+    const network = yield* SimulatedLightning.makeNetwork({ wallets: { daemon: 0, ...balances } })
+    const nwc = yield* NwcWalletService.make({ relayUrl: relay, wallet: yield* network.wallet("daemon") })
+    return { network, nwcUrl: nwc.url }
+  })
+
+/** A user with its own key on its own pool, paying with `wallet`; `listen`s with `policies`. */
+export const startUser = <E>(relay: string, wallet: Wallet.Service | undefined, policies: User.Policies<E>) =>
+  Effect.gen(function* () {
+    const keys = yield* Keys.generate
+    const context = yield* Layer.build(
+      User.layerLocal({
+        secretKey: Redacted.make(Buffer.from(Redacted.value(keys.secretKey)).toString("hex")),
+        subscribeWait: "1 second",
+        ...(wallet === undefined ? {} : { wallet })
+      }).pipe(Layer.provide(RelayPool.layerNode({ relays: [relay], backoff: { initial: "40 millis" } })), Layer.orDie)
+    )
+    const user = Context.get(context, User.User)
+    yield* user.listen(policies)
+    return { keys, user, context }
+  })
+
+export const post = (path: string, body: unknown) => sendJson(jsonRequest("POST", path, body).pipe(authed))
+
+/** POSTs an async route and returns its stream id (201 expected). */
+export const started = (path: string, body: unknown) =>
+  Effect.flatMap(post(path, body), (r) =>
+    r.status === 201
+      ? Effect.succeed((r.json as { data: { stream_id: string } }).data.stream_id)
+      : Effect.dieMessage(`${path}: ${r.status} ${r.text}`)
+  )
+
+export const poll = (streamId: string) =>
+  Effect.map(sendJson(HttpClientRequest.get(`/events/${streamId}`).pipe(authed)), (r) =>
+    r.status === 200 ? (r.json as { data: { events: ReadonlyArray<WireEvent> } }).data.events : []
+  )
+
+/** Polls until `done` holds for the stream's events (`within` at most). */
+export const awaitEvents = (
+  streamId: string,
+  done: (events: ReadonlyArray<WireEvent>) => boolean,
+  within: Duration.DurationInput = "20 seconds"
+) =>
+  poll(streamId).pipe(
+    Effect.filterOrFail(done, () => "not yet"),
+    Effect.retry(Schedule.spaced("50 millis")),
+    Effect.timeoutFail({
+      duration: within,
+      onTimeout: () => new Error(`stream ${streamId}: condition not reached within ${String(within)}`)
+    }),
+    Effect.orDie
+  )
+
+/** The `status.status` of a `payment_status_update`. */
+export const statusOf = (event: WireEvent | undefined): string | undefined =>
+  event?.type === "payment_status_update" ? (event["status"] as { status: string }).status : undefined
+
+/** True once a single payment stream ended (`paid`, `timeout`, `error`, or a final user status without monitoring). */
+export const endsWith =
+  (...statuses: ReadonlyArray<string>) =>
+  (events: ReadonlyArray<WireEvent>) =>
+    events.some((event) => statuses.includes(statusOf(event) ?? event.type))
+
+/** Polls `GET /wallet/info` until the balance is `msat`. */
+export const awaitBalance = (msat: number, within: Duration.DurationInput = "20 seconds") =>
+  sendJson(HttpClientRequest.get("/wallet/info").pipe(authed)).pipe(
+    Effect.map((r) => (r.json as { data?: { balance_msat: number } }).data?.balance_msat),
+    Effect.filterOrFail(
+      (balance) => balance === msat,
+      () => "not yet"
+    ),
+    Effect.retry(Schedule.spaced("100 millis")),
+    Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`daemon balance never reached ${msat} msat`) }),
+    Effect.orDie
+  )
