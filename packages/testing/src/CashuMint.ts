@@ -209,7 +209,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, CashuMintErr
       lightning === undefined ? undefined : yield* lightning.network.wallet(lightning.walletName)
 
     const addKeyset = (unit: string) => {
-      const pair = createNewMintKeys(31, randomBytes(32), { unit, input_fee_ppk: inputFeePpk })
+      const pair = createNewMintKeys(31, undefined, { unit, input_fee_ppk: inputFeePpk })
       for (const keyset of keysets.values()) if (keyset.unit === unit) keyset.active = false
       keysets.set(pair.keysetId, {
         id: pair.keysetId,
