@@ -1,0 +1,101 @@
+/**
+ * Invoices end to end: `POST /invoices/request` to a user from `@portal/user` whose own wallet (simulated network)
+ * issues the invoice, then `POST /invoices/pay` with the daemon's `nwc` wallet (a real NIP-47 service on the loopback
+ * relay over the same network); a user that never answers gives `error` `timeout` at `content.expires_at`.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import * as Keys from "@portal/nostr/Keys"
+import * as TestRelay from "@portal/testing/TestRelay"
+import * as Invoices from "@portal/user/Invoices"
+import * as Bolt11 from "@portal/wallet/Bolt11"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import {
+  awaitBalance,
+  awaitEvents,
+  databaseFile,
+  post,
+  startDaemon,
+  started,
+  startNetwork,
+  startUser
+} from "./PaymentsHarness.js"
+
+const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
+
+describe("invoices", () => {
+  layer(TestRelay.layer, { excludeTestServices: true })((it) => {
+    it.scoped("request → the user's invoice in invoice_response → paid by the daemon's wallet", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { daemon: 100_000, user: 0 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), { invoice: Invoices.issueAll })
+        const expiresAt = (yield* nowSeconds) + 60
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/invoices/request", {
+              recipient_key: keys.publicKey,
+              subkeys: [],
+              content: { amount: 5000, currency: "Millisats", expires_at: String(expiresAt), description: "refund" }
+            })
+            const [event, ...rest] = yield* awaitEvents(streamId, (events) => events.length > 0)
+            assert.strictEqual(rest.length, 0)
+            assert.strictEqual(event!.type, "invoice_response", JSON.stringify(event))
+            const invoice = event!["invoice"] as string
+            const decoded = yield* Bolt11.decode(invoice)
+            assert.strictEqual(decoded.amountMsat, 5000)
+            assert.strictEqual(event!["payment_hash"], decoded.paymentHash)
+
+            const paid = yield* post("/invoices/pay", { invoice })
+            assert.strictEqual(paid.status, 200, paid.text)
+            const data = (paid.json as { data: { preimage: string; fees_paid_msat: number } }).data
+            assert.isTrue(Bolt11.preimageMatches(data.preimage, decoded.paymentHash))
+            assert.strictEqual(data.fees_paid_msat, 0)
+            yield* awaitBalance(95_000)
+            assert.strictEqual(yield* network.balanceOf("user"), 5000)
+
+            const again = yield* post("/invoices/pay", { invoice })
+            assert.strictEqual(again.status, 502, again.text)
+            const malformed = yield* post("/invoices/pay", { invoice: "lnbc1nope" })
+            assert.strictEqual(malformed.status, 400, malformed.text)
+            assert.match((malformed.json as { error: string }).error, /^invoice: /)
+          })
+        )
+      })
+    )
+
+    it.scoped("a user that never answers: error timeout at content.expires_at", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, {})
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("daemon"), { invoice: Invoices.ignoreAll })
+        const expiresAt = (yield* nowSeconds) + 3
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/invoices/request", {
+              recipient_key: keys.publicKey,
+              content: { amount: 5000, currency: "Millisats", expires_at: expiresAt }
+            })
+            const events = yield* awaitEvents(streamId, (events) => events.length > 0)
+            assert.deepStrictEqual(
+              events.map((e) => [e.type, e["reason"]]),
+              [["error", "timeout"]]
+            )
+          })
+        )
+      })
+    )
+  })
+})
