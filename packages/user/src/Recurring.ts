@@ -189,7 +189,10 @@ export interface CloseNotice {
   readonly byService: boolean
   /** The key that signed the notice. */
   readonly sender: PublicKeyHex
-  /** True when it closed one of our active subscriptions (known id, sent by that subscription's service key). */
+  /**
+   * True when it is about one of our subscriptions and was sent by that subscription's service key: the subscription
+   * is closed (by this notice, or already before). Notices from other keys change nothing.
+   */
   readonly closed: boolean
   readonly event: Event.NostrEvent
 }

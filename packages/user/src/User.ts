@@ -866,11 +866,8 @@ export const make = (
         const content = decoded.value
         return Effect.map(nowSeconds, (now) => {
           const subscription = subscriptions.get(content.subscriptionId)
-          const closes =
-            subscription !== undefined &&
-            subscription.serviceKey === event.pubkey &&
-            subscription.status._tag === "Active"
-          if (closes) {
+          const closes = subscription !== undefined && subscription.serviceKey === event.pubkey
+          if (closes && subscription.status._tag === "Active") {
             subscriptions.set(content.subscriptionId, {
               ...subscription,
               status: Recurring.SubscriptionStatus.Closed({ by: "service", at: now, reason: content.reason })

@@ -4,6 +4,7 @@
  * `@portal/nostr` `Conversation`, sending what the daemon would send.
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import { assert } from "@effect/vitest"
 import * as Jwt from "@portal/jwt/Jwt"
 import * as Conversation from "@portal/nostr/Conversation"
 import * as Event from "@portal/nostr/Event"
@@ -14,6 +15,7 @@ import * as Currency from "@portal/protocol/Currency"
 import * as Messages from "@portal/protocol/Messages"
 import { Amount, Msat, type PublicKeyHex, UnixSeconds } from "@portal/protocol/Primitives"
 import * as TestRelay from "@portal/testing/TestRelay"
+import type * as Recurring from "@portal/user/Recurring"
 import * as User from "@portal/user/User"
 import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
 import type * as Wallet from "@portal/wallet/Wallet"
@@ -23,6 +25,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 
@@ -38,9 +41,16 @@ export const openPool = (relays: ReadonlyArray<string>) =>
 export const nowSeconds = Effect.map(Clock.currentTimeMillis, (millis) => Math.floor(millis / 1000))
 
 /** A relay, a Lightning network with a funded "user" and a "shop" wallet, the user side and the service side. */
-export const setup = (options: { readonly userBalance?: number; readonly withWallet?: boolean } = {}) =>
+export const setup = (
+  options: {
+    readonly userBalance?: number
+    readonly withWallet?: boolean
+    /** Another test's relay, for a second service on it (default: a new relay). */
+    readonly relay?: TestRelay.Service
+  } = {}
+) =>
   Effect.gen(function* () {
-    const relay = yield* TestRelay.make
+    const relay = options.relay ?? (yield* TestRelay.make)
     const network = yield* SimulatedLightning.makeNetwork({
       wallets: { user: options.userBalance ?? 10_000_000, shop: 0 }
     })
@@ -201,3 +211,84 @@ export const requestInvoice = (
     })
     return { requestId, reply }
   })
+
+export interface RecurringOptions {
+  readonly amount: number
+  /** A calendar expression (default: every second, `*-*-* *:*:*`). */
+  readonly calendar?: string
+  /** Seconds from now (default 0: due at once). */
+  readonly firstDueIn?: number
+  readonly maxPayments?: number
+  readonly until?: number
+}
+
+/** What the daemon's recurring request does: one 28005, the first 28006 with the same request_id. */
+export const requestRecurring = (sides: Sides, options: RecurringOptions) =>
+  Effect.gen(function* () {
+    const requestId = randomUUID()
+    const now = yield* nowSeconds
+    const recurrence: Messages.RecurrenceInfo = {
+      calendar: Messages.NormalizedCalendar.make(options.calendar ?? "*-*-* *:*:*"),
+      firstPaymentDue: UnixSeconds.make(now + (options.firstDueIn ?? 0)),
+      until: Option.map(Option.fromNullable(options.until), UnixSeconds.make),
+      maxPayments: Option.fromNullable(options.maxPayments)
+    }
+    const content = yield* Messages.encodeContent(Messages.RecurringPaymentRequest, {
+      _tag: "Recurring",
+      amount: Amount.make(options.amount),
+      currency: Currency.millisats,
+      recurrence,
+      currentExchangeRate: Option.none(),
+      expiresAt: UnixSeconds.make(now + 300),
+      authToken: Option.none(),
+      description: Option.some("monthly plan"),
+      requestId
+    })
+    const reply = yield* sides.conversations.requestOne({
+      kind: 28005,
+      content,
+      recipient: sides.userKey,
+      replyKinds: [28006],
+      reply: Messages.RecurringPaymentResponseContent,
+      matches: (response) => response.requestId === requestId,
+      timeout: "5 seconds"
+    })
+    return { requestId, status: reply.message.status }
+  })
+
+/** The subscription id of a confirmed answer (fails the test otherwise). */
+export const confirmedId = (status: Messages.RecurringPaymentStatus): string => {
+  assert.strictEqual(status._tag, "Confirmed")
+  return status._tag === "Confirmed" ? status.subscriptionId : ""
+}
+
+/** The service closes a subscription: a 28007 with `by_service:true`, no reply. */
+export const serviceClose = (sides: Sides, subscriptionId: string) =>
+  Effect.gen(function* () {
+    const content = yield* Messages.encodeContent(Messages.CloseRecurringPaymentContent, {
+      subscriptionId,
+      reason: Option.none(),
+      byService: true
+    })
+    return yield* sides.conversations.send({ kind: 28007, content, recipients: [sides.userKey] })
+  })
+
+/** Waits until the user's record of `subscriptionId` satisfies `done` (polling its in-memory state). */
+export const awaitSubscription = (
+  sides: Sides,
+  subscriptionId: string,
+  done: (subscription: Recurring.Subscription) => boolean
+) =>
+  sides.user.subscriptions.pipe(
+    Effect.flatMap((all) => {
+      const found = all.find((s) => s.subscriptionId === subscriptionId)
+      return found !== undefined && done(found) ? Effect.succeed(found) : Effect.fail("pending" as const)
+    }),
+    Effect.retry(Schedule.spaced("20 millis")),
+    Effect.timeout("5 seconds")
+  )
+
+/** Waits for the next second of the clock (the due checks have one-second resolution). */
+export const nextSecond = Effect.flatMap(Clock.currentTimeMillis, (millis) =>
+  Effect.sleep(`${1000 - (millis % 1000) + 20} millis`)
+)
