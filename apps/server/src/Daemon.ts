@@ -9,7 +9,6 @@
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Wallet from "@portal/wallet/Wallet"
 import * as Effect from "effect/Effect"
@@ -17,12 +16,11 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as LogLevel from "effect/LogLevel"
-import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
 import * as BuildInfo from "./BuildInfo.js"
 import type * as Config from "./Config.js"
 import * as Auth from "./Auth.js"
-import { HttpLayer } from "./Http.js"
+import * as Http from "./Http.js"
 import * as HttpSettings from "./Http/HttpSettings.js"
 import * as ServerIdentity from "./Http/ServerIdentity.js"
 import * as Session from "./Http/Session.js"
@@ -90,7 +88,7 @@ const layerUnmapped = (startup: ProcessInput) =>
         onNone: () => Layer.empty,
         onSome: (url) => Webhooks.layer({ ...settings.webhook, url }).pipe(Layer.provide(FetchHttpClient.layer))
       })
-      return Layer.merge(HttpLayer, WebhooksLayer).pipe(
+      return Layer.merge(Http.HttpLayer, WebhooksLayer).pipe(
         Layer.provide(BuildInfo.layer(appDirectory)),
         Layer.provide(Auth.layerApiToken(secrets.authToken)),
         Layer.provide(HttpSettings.layer(settings.server)),
@@ -110,8 +108,15 @@ const layerUnmapped = (startup: ProcessInput) =>
             )
           )
         ),
+        // listens once the services (and the operations they resume) are up; released before them on shutdown
+        Layer.provide(
+          Http.layerNodeServer({
+            host: settings.info.host,
+            port: settings.info.port,
+            shutdownGraceMs: settings.server.shutdownGraceMs
+          })
+        ),
         Layer.provide(ServicesLayer),
-        Layer.provide(NodeHttpServer.layer(createServer, settings.info)),
         Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
       )
     })

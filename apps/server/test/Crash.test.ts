@@ -70,7 +70,7 @@ describe("the daemon process killed with SIGKILL", () => {
       () =>
         Effect.gen(function* () {
           const relay = yield* TestRelay.TestRelay
-          const main = yield* DaemonProcess.bundle
+          const main = yield* DaemonProcess.entry
           const dataDir = yield* DaemonProcess.dataDir("portal-crash-")
           const port = yield* DaemonProcess.freePort
           const env = { PORTAL__NOSTR__RELAYS: relay.url }

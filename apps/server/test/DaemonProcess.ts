@@ -123,9 +123,24 @@ export const bundle: Effect.Effect<string, DaemonProcessError, Scope.Scope> = Ef
   Effect.map((dir) => NodePath.join(dir, "main.js"))
 )
 
+/**
+ * The daemon's entry point as source, run through tsx: no build step, for debugging the harness or a test (the tests
+ * themselves run `bundle`, as users do).
+ * @category constructors
+ */
+export const source: string = NodePath.join(appDir, "src", "main.ts")
+
+/**
+ * What the tests run: `bundle`, or `source` when `PORTAL_TEST_DAEMON=source` (a debugging aid: no build step, and it
+ * works while a dependency the bundle needs is not declared yet).
+ * @category constructors
+ */
+export const entry: Effect.Effect<string, DaemonProcessError, Scope.Scope> =
+  process.env["PORTAL_TEST_DAEMON"] === "source" ? Effect.succeed(source) : bundle
+
 /** @category options */
 export interface StartOptions {
-  /** The bundle from `bundle`. */
+  /** The bundle from `bundle`, or `source`. */
   readonly main: string
   readonly dataDir: string
   readonly port: number
@@ -148,21 +163,25 @@ export const start = (options: StartOptions): Effect.Effect<Running, DaemonProce
     let output = ""
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const child = spawn(process.execPath, ["--enable-source-maps", options.main], {
-          cwd: appDir,
-          env: {
-            PATH: process.env["PATH"] ?? "",
-            HOME: options.dataDir,
-            PORTAL_DATA_DIR: options.dataDir,
-            PORTAL__INFO__LISTEN_HOST: "127.0.0.1",
-            PORTAL__INFO__LISTEN_PORT: String(options.port),
-            PORTAL__AUTH__AUTH_TOKEN: token,
-            // nothing but loopback: a closed local port unless the test gives its relay
-            PORTAL__NOSTR__RELAYS: "ws://127.0.0.1:9",
-            ...options.env
-          },
-          stdio: ["ignore", "pipe", "pipe"]
-        })
+        const child = spawn(
+          process.execPath,
+          options.main.endsWith(".ts") ? ["--import", "tsx", options.main] : ["--enable-source-maps", options.main],
+          {
+            cwd: appDir,
+            env: {
+              PATH: process.env["PATH"] ?? "",
+              HOME: options.dataDir,
+              PORTAL_DATA_DIR: options.dataDir,
+              PORTAL__INFO__LISTEN_HOST: "127.0.0.1",
+              PORTAL__INFO__LISTEN_PORT: String(options.port),
+              PORTAL__AUTH__AUTH_TOKEN: token,
+              // nothing but loopback: a closed local port unless the test gives its relay
+              PORTAL__NOSTR__RELAYS: "ws://127.0.0.1:9",
+              ...options.env
+            },
+            stdio: ["ignore", "pipe", "pipe"]
+          }
+        )
         child.stdout!.on("data", (chunk) => (output += String(chunk)))
         child.stderr!.on("data", (chunk) => (output += String(chunk)))
         child.once("exit", () => Deferred.unsafeDone(done, Effect.succeed(exitOf(child))))
