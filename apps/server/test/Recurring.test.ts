@@ -1,0 +1,205 @@
+/**
+ * Recurring payments end to end (protocol.md §9): a user from `@portal/user` authorises a subscription on a
+ * one-second calendar; the daemon bills every period with a linked single payment request that the user side pays
+ * automatically; the daemon's own wallet (NWC over the loopback relay) is where the money shows. Closing from
+ * either side stops billing; a user's close is a `closed_recurring_payment` on the fixed stream.
+ *
+ * Asserting that billing *stopped* needs a quiet period: the tests wait a few billing periods (1 s calendar,
+ * 200 ms billing interval) and check that nothing more was paid.
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { assert, describe, layer } from "@effect/vitest"
+import * as Keys from "@portal/nostr/Keys"
+import * as TestRelay from "@portal/testing/TestRelay"
+import * as Recurring from "@portal/user/Recurring"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import { authed, sendJson } from "./HttpServerTest.js"
+import {
+  awaitBalance,
+  awaitEvents,
+  databaseFile,
+  poll,
+  post,
+  startDaemon,
+  started,
+  startNetwork,
+  startUser,
+  type WireEvent
+} from "./PaymentsHarness.js"
+
+const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
+
+const everySecond = "*-*-* *:*:*"
+
+const recurringRequest = (
+  mainKey: string,
+  recurrence: { calendar: string; first_payment_due: number; max_payments?: number },
+  expiresAt: number
+) => ({
+  main_key: mainKey,
+  subkeys: [],
+  payment_request: { description: "Streaming", amount: 1000, currency: "Millisats", recurrence, expires_at: expiresAt }
+})
+
+/** The subscription id of a confirmed `recurring_payment_response`. */
+const confirmed = (events: ReadonlyArray<WireEvent>): string => {
+  const [event] = events
+  assert.strictEqual(event?.type, "recurring_payment_response", JSON.stringify(events))
+  const status = (event!["status"] as { status: { status: string; subscription_id: string } }).status
+  assert.strictEqual(status.status, "confirmed")
+  return status.subscription_id
+}
+
+const balance = sendJson(HttpClientRequest.get("/wallet/info").pipe(authed)).pipe(
+  Effect.map((r) => (r.json as { data: { balance_msat: number } }).data.balance_msat)
+)
+
+/** Waits a few billing periods and checks the daemon's balance did not move. */
+const staysAt = (msat: number) =>
+  Effect.gen(function* () {
+    yield* Effect.sleep("2500 millis")
+    assert.strictEqual(yield* balance, msat)
+  })
+
+describe("recurring payments", () => {
+  layer(TestRelay.layer, { excludeTestServices: true })((it) => {
+    it.scoped("authorised, then three periods billed and paid (max_payments 3), then no more", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const { keys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          recurring: Recurring.authorizeAll
+        })
+        const now = yield* nowSeconds
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started(
+              "/payments/recurring",
+              recurringRequest(
+                keys.publicKey,
+                { calendar: everySecond, first_payment_due: now, max_payments: 3 },
+                now + 60
+              )
+            )
+            const events = yield* awaitEvents(streamId, (events) => events.length > 0)
+            const subscriptionId = confirmed(events)
+            const status = (events[0]!["status"] as { status: Record<string, unknown> }).status
+            assert.deepStrictEqual(status["authorized_recurrence"], {
+              calendar: everySecond,
+              first_payment_due: String(now),
+              until: null,
+              max_payments: 3
+            })
+            yield* awaitBalance(3000)
+            yield* staysAt(3000)
+            const [subscription] = yield* user.subscriptions
+            assert.strictEqual(subscription!.subscriptionId, subscriptionId)
+            assert.strictEqual(subscription!.paymentsMade, 3)
+          })
+        )
+        assert.strictEqual(yield* network.balanceOf("user"), 997_000)
+      })
+    )
+
+    it.scoped("the user closes: closed_recurring_payment on the fixed stream, billing stops", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const { keys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          recurring: Recurring.authorizeAll
+        })
+        const now = yield* nowSeconds
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const before = (yield* poll("recurring-payment-close")).length
+            const streamId = yield* started(
+              "/payments/recurring",
+              recurringRequest(keys.publicKey, { calendar: everySecond, first_payment_due: now }, now + 60)
+            )
+            const subscriptionId = confirmed(yield* awaitEvents(streamId, (events) => events.length > 0))
+            yield* awaitBalance(1000)
+            yield* user.closeSubscription(subscriptionId, "too many videos")
+            const closes = yield* awaitEvents("recurring-payment-close", (events) => events.length > before)
+            const close = closes[closes.length - 1]!
+            assert.deepStrictEqual(
+              { ...close, index: 0, timestamp: "" },
+              {
+                index: 0,
+                timestamp: "",
+                type: "closed_recurring_payment",
+                reason: "too many videos",
+                subscription_id: subscriptionId,
+                recipient: keys.publicKey,
+                main_key: keys.publicKey
+              }
+            )
+            // a charge already in flight when the close landed may still settle; after that, nothing more
+            const settled = yield* balance
+            assert.isAtMost(settled, 2000)
+            yield* staysAt(settled)
+          })
+        )
+      })
+    )
+
+    it.scoped("the provider closes: the user's subscription is closed by the service, billing stops", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const { keys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          recurring: Recurring.authorizeAll
+        })
+        const now = yield* nowSeconds
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started(
+              "/payments/recurring",
+              recurringRequest(keys.publicKey, { calendar: everySecond, first_payment_due: now }, now + 60)
+            )
+            const subscriptionId = confirmed(yield* awaitEvents(streamId, (events) => events.length > 0))
+            yield* awaitBalance(1000)
+            const closed = yield* post("/payments/recurring/close", {
+              main_key: keys.publicKey,
+              subkeys: [],
+              subscription_id: subscriptionId
+            })
+            assert.deepStrictEqual(closed.json, { success: true, data: { message: "Recurring payment closed" } })
+            const status = yield* user.subscriptions.pipe(
+              Effect.map((all) => all.find((s) => s.subscriptionId === subscriptionId)?.status),
+              Effect.filterOrFail(
+                (s) => s?._tag === "Closed",
+                () => "still active"
+              ),
+              Effect.retry(Schedule.spaced("50 millis")),
+              Effect.timeout("10 seconds")
+            )
+            assert.deepStrictEqual(status?._tag === "Closed" ? status.by : undefined, "service")
+            const settled = yield* balance
+            assert.isAtMost(settled, 2000)
+            yield* staysAt(settled)
+          })
+        )
+      })
+    )
+  })
+})
