@@ -241,7 +241,7 @@ const describeAmount = (amount: number, currency: Currency.Currency) =>
  */
 export const checkCharge = (
   subscription: Option.Option<Subscription>,
-  request: Payments.PaymentRequest,
+  request: Pick<Payments.PaymentRequest, "serviceKey" | "amount" | "currency" | "subscriptionId">,
   now: number
 ): Either.Either<Subscription, string> => {
   const id = Option.getOrElse(request.subscriptionId, () => "")

@@ -1,9 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Calendar from "@portal/protocol/Calendar"
+import * as Currency from "@portal/protocol/Currency"
 import * as Messages from "@portal/protocol/Messages"
+import { Amount, PublicKeyHex, UnixSeconds } from "@portal/protocol/Primitives"
 import * as Payments from "@portal/user/Payments"
 import * as Recurring from "@portal/user/Recurring"
 import * as Bolt11 from "@portal/wallet/Bolt11"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
@@ -18,6 +22,11 @@ const recordingReject = Effect.map(Ref.make(0), (asked) => ({
       Payments.reject()
     )
 }))
+
+const D = 86_400
+const T0 = 20_000 * D // 2024-10-04 00:00:00 UTC, a midnight
+const SERVICE = PublicKeyHex.make("a".repeat(64))
+const OTHER = PublicKeyHex.make("b".repeat(64))
 
 const NOT_DUE = "rejected:Payment is not due yet. Please wait till the next payment is scheduled."
 
@@ -186,4 +195,90 @@ describe("recurring payments", () => {
       ])
     })
   )
+})
+
+const base = (overrides: Partial<Recurring.Subscription> = {}) =>
+  Effect.map(Calendar.parse("daily"), (calendar): Recurring.Subscription => ({
+    subscriptionId: "sub-1",
+    requestId: "req-1",
+    serviceKey: SERVICE,
+    amount: Amount.make(10_000),
+    currency: Currency.millisats,
+    recurrence: {
+      calendar: Messages.NormalizedCalendar.make("*-*-* 00:00:00"),
+      firstPaymentDue: UnixSeconds.make(T0),
+      until: Option.none(),
+      maxPayments: Option.none()
+    },
+    calendar,
+    description: Option.none(),
+    authorizedAt: 0,
+    status: Recurring.SubscriptionStatus.Active(),
+    paymentsMade: 0,
+    lastPaymentAt: Option.none(),
+    ...overrides
+  }))
+const charge = (amount = 10_000, serviceKey: PublicKeyHex = SERVICE) => ({
+  serviceKey,
+  amount: Amount.make(amount),
+  currency: Currency.millisats,
+  subscriptionId: Option.some("sub-1")
+})
+const reason = (result: Either.Either<Recurring.Subscription, string>) =>
+  Either.match(result, { onLeft: (left) => left, onRight: () => "due" })
+
+describe("checkCharge", () => {
+  it.effect("the first charge is due at first_payment_due, later ones at the next occurrence after the last", () =>
+    Effect.gen(function* () {
+      const fresh = yield* base()
+      assert.strictEqual(reason(Recurring.checkCharge(Option.some(fresh), charge(), T0 - 1)), NOT_DUE.slice(9))
+      assert.strictEqual(reason(Recurring.checkCharge(Option.some(fresh), charge(), T0)), "due")
+      // paid at 10:00 on day 1: the next daily occurrence is midnight of day 2, not the same instant again
+      const paid = yield* base({ paymentsMade: 1, lastPaymentAt: Option.some(T0 + 36_000) })
+      assert.deepStrictEqual(Recurring.nextDue(paid), Option.some(T0 + D))
+      assert.strictEqual(reason(Recurring.checkCharge(Option.some(paid), charge(), T0 + D - 1)), NOT_DUE.slice(9))
+      // late is fine (missed periods are not caught up)
+      assert.strictEqual(reason(Recurring.checkCharge(Option.some(paid), charge(), T0 + 4 * D)), "due")
+      const atMidnight = yield* base({ paymentsMade: 1, lastPaymentAt: Option.some(T0 + D) })
+      assert.deepStrictEqual(Recurring.nextDue(atMidnight), Option.some(T0 + 2 * D))
+    })
+  )
+
+  it.effect("refuses after until, at max_payments, once closed, for another amount, currency or key", () =>
+    Effect.gen(function* () {
+      const ended = yield* base({
+        recurrence: { ...(yield* base()).recurrence, until: Option.some(UnixSeconds.make(T0 + 10)) }
+      })
+      assert.strictEqual(reason(Recurring.checkCharge(Option.some(ended), charge(), T0 + 5)), "due")
+      assert.match(reason(Recurring.checkCharge(Option.some(ended), charge(), T0 + 11)), /ended at/)
+      const maxed = yield* base({
+        recurrence: { ...(yield* base()).recurrence, maxPayments: Option.some(2) },
+        paymentsMade: 2,
+        lastPaymentAt: Option.some(T0)
+      })
+      assert.match(reason(Recurring.checkCharge(Option.some(maxed), charge(), T0 + 8 * D)), /max_payments \(2\)/)
+      const closed = yield* base({
+        status: Recurring.SubscriptionStatus.Closed({ by: "user", at: T0, reason: Option.none() })
+      })
+      assert.match(reason(Recurring.checkCharge(Option.some(closed), charge(), T0 + D)), /closed by the user/)
+      const fresh = yield* base()
+      assert.match(reason(Recurring.checkCharge(Option.some(fresh), charge(10_001), T0 + D)), /does not match/)
+      assert.match(
+        reason(Recurring.checkCharge(Option.some(fresh), { ...charge(), currency: Currency.fiat("EUR") }, T0 + D)),
+        /does not match/
+      )
+      assert.match(reason(Recurring.checkCharge(Option.some(fresh), charge(10_000, OTHER), T0 + D)), /not found/)
+      assert.match(reason(Recurring.checkCharge(Option.none(), charge(), T0 + D)), /not found/)
+    })
+  )
+})
+
+describe("invoiceMatches", () => {
+  it("1 % up to 10 000 000 msat, 0.5 % above", () => {
+    assert.isTrue(Payments.invoiceMatches(101_000, 100_000))
+    assert.isFalse(Payments.invoiceMatches(101_001, 100_000))
+    assert.isTrue(Payments.invoiceMatches(99_000, 100_000))
+    assert.isTrue(Payments.invoiceMatches(20_100_000, 20_000_000))
+    assert.isFalse(Payments.invoiceMatches(20_100_001, 20_000_000))
+  })
 })
