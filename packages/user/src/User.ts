@@ -40,7 +40,7 @@ import * as Subkey from "@portal/protocol/Subkey"
 import * as Calendar from "@portal/protocol/Calendar"
 import * as Currency from "@portal/protocol/Currency"
 import * as Bolt11 from "@portal/wallet/Bolt11"
-import type * as Wallet from "@portal/wallet/Wallet"
+import * as Wallet from "@portal/wallet/Wallet"
 import { randomUUID } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -1106,6 +1106,19 @@ export const layer = (
   options: Options = {}
 ): Layer.Layer<User, UserKeyMismatch, Signer.Signer | RelayPool.RelayPool | Jwt.Jwt> =>
   Layer.effect(User, make(options))
+
+/**
+ * The user side over the `Signer`, `RelayPool` and `Jwt` in context, paying with the `Wallet` in context (e.g.
+ * `SimulatedLightning.layer("alice")` or `Wallet.layerNwc(…)`).
+ * @category layers
+ */
+export const layerWithWallet = (
+  options: Omit<Options, "wallet"> = {}
+): Layer.Layer<User, UserKeyMismatch, Signer.Signer | RelayPool.RelayPool | Jwt.Jwt | Wallet.Wallet> =>
+  Layer.effect(
+    User,
+    Effect.flatMap(Wallet.Wallet, (wallet) => make({ ...options, wallet }))
+  )
 
 /**
  * The user side with its own key (64 hex or `nsec`): also provides the `Signer` and `Jwt` over that key.

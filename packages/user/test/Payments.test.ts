@@ -1,9 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Jwt from "@portal/jwt/Jwt"
+import * as Keys from "@portal/nostr/Keys"
+import * as RelayPool from "@portal/nostr/RelayPool"
+import * as Signer from "@portal/nostr/Signer"
 import * as Currency from "@portal/protocol/Currency"
 import { UnixSeconds } from "@portal/protocol/Primitives"
+import * as TestRelay from "@portal/testing/TestRelay"
+import * as User from "@portal/user/User"
 import * as Bolt11 from "@portal/wallet/Bolt11"
+import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
 import * as Payments from "@portal/user/Payments"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
@@ -44,6 +52,17 @@ describe("single payments", () => {
       assert.strictEqual(asked[0]?.serviceKey, sides.serviceKey)
       assert.strictEqual(asked[0]?.amountMsat, 21_000)
       assert.strictEqual(asked[0]?.invoice.paymentHash, invoice.paymentHash)
+    })
+  )
+
+  it.scopedLive("with an NWC wallet: the user pays over NIP-47 and the preimage matches the invoice", () =>
+    Effect.gen(function* () {
+      const sides = yield* Sides.setup({ userBalance: 1_000_000, nwc: true })
+      yield* sides.user.listen({ payment: Payments.approveAll })
+      const { invoice, statuses } = yield* Sides.requestPayment(sides, { amountMsat: 21_000, timeout: "15 seconds" })
+      assert.deepStrictEqual(Sides.describe(statuses), ["approved", "success"])
+      assert.isTrue(Bolt11.preimageMatches(Sides.preimageOf(statuses) ?? "", invoice.paymentHash))
+      assert.strictEqual(yield* sides.network.balanceOf("shop"), 21_000)
     })
   )
 
@@ -171,6 +190,31 @@ describe("single payments", () => {
       })
       assert.deepStrictEqual(Sides.describe(statuses), ["approved", "success"])
       assert.strictEqual((yield* Ref.get(seen))[0]?.amountMsat, 2_000_000)
+    })
+  )
+})
+
+describe("layers", () => {
+  it.scopedLive("layerWithWallet pays with the Wallet from the context", () =>
+    Effect.gen(function* () {
+      const relay = yield* TestRelay.make
+      const network = yield* SimulatedLightning.makeNetwork({ wallets: { alice: 7_000 } })
+      const keys = yield* Keys.generate
+      const pool = yield* Sides.openPool([relay.url])
+      const context = yield* Layer.build(
+        User.layerWithWallet().pipe(
+          Layer.provide(
+            Layer.mergeAll(
+              Signer.layerLocalKeys(keys),
+              Jwt.layer(keys),
+              Layer.succeed(RelayPool.RelayPool, pool),
+              SimulatedLightning.layerSimulated(network, "alice")
+            )
+          )
+        )
+      )
+      const user = yield* Effect.provide(User.User, context)
+      assert.strictEqual(yield* Option.getOrThrow(user.wallet).balance, 7_000)
     })
   )
 })

@@ -14,11 +14,12 @@ import * as Signer from "@portal/nostr/Signer"
 import * as Currency from "@portal/protocol/Currency"
 import * as Messages from "@portal/protocol/Messages"
 import { Amount, Msat, type PublicKeyHex, UnixSeconds } from "@portal/protocol/Primitives"
+import * as NwcWalletService from "@portal/testing/NwcWalletService"
 import * as TestRelay from "@portal/testing/TestRelay"
 import type * as Recurring from "@portal/user/Recurring"
 import * as User from "@portal/user/User"
 import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
-import type * as Wallet from "@portal/wallet/Wallet"
+import * as Wallet from "@portal/wallet/Wallet"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
@@ -47,6 +48,8 @@ export const setup = (
     readonly withWallet?: boolean
     /** Another test's relay, for a second service on it (default: a new relay). */
     readonly relay?: TestRelay.Service
+    /** The user's wallet is reached over NWC (a real NIP-47 service on the relay, backed by its simulated wallet). */
+    readonly nwc?: boolean
   } = {}
 ) =>
   Effect.gen(function* () {
@@ -54,7 +57,12 @@ export const setup = (
     const network = yield* SimulatedLightning.makeNetwork({
       wallets: { user: options.userBalance ?? 10_000_000, shop: 0 }
     })
-    const userWallet = yield* network.wallet("user")
+    const simulatedUserWallet = yield* network.wallet("user")
+    const userWallet = options.nwc
+      ? yield* Effect.flatMap(NwcWalletService.make({ relayUrl: relay.url, wallet: simulatedUserWallet }), (service) =>
+          Wallet.makeNwc({ url: service.url, pollInterval: "50 millis" })
+        )
+      : simulatedUserWallet
     const shopWallet = yield* network.wallet("shop")
 
     const userKeys = yield* Keys.generate
@@ -175,7 +183,7 @@ export const outcome = <A, E extends { readonly _tag: string }>(effect: Effect.E
     onSuccess: () => "Success"
   })
 
-export type { PublicKeyHex, Wallet }
+export type { PublicKeyHex }
 
 /** What the daemon's invoice request does: one 28008, the first 28009 whose echoed request_id matches. */
 export const requestInvoice = (
