@@ -1,0 +1,89 @@
+/**
+ * Subscriptions across daemon restarts (in-process: the daemon's scope is closed and a new daemon starts on the same
+ * SQLite file with the same key). A period that fell due while the daemon was down is billed once when it starts;
+ * another restart does not bill it again. The calendar is yearly (`*-01-01 00:00:00`), so after the first charge
+ * nothing else is due during the test.
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { assert, describe, layer } from "@effect/vitest"
+import * as Keys from "@portal/nostr/Keys"
+import * as TestRelay from "@portal/testing/TestRelay"
+import * as Recurring from "@portal/user/Recurring"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import { authed, sendJson } from "./HttpServerTest.js"
+import {
+  awaitBalance,
+  awaitEvents,
+  databaseFile,
+  startDaemon,
+  started,
+  startNetwork,
+  startUser
+} from "./PaymentsHarness.js"
+
+const nowMillis = Clock.currentTimeMillis
+
+const balance = sendJson(HttpClientRequest.get("/wallet/info").pipe(authed)).pipe(
+  Effect.map((r) => (r.json as { data: { balance_msat: number } }).data.balance_msat)
+)
+
+describe("recurring billing across restarts", () => {
+  layer(TestRelay.layer, { excludeTestServices: true })((it) => {
+    it.scoped("a period due while the daemon was down is billed once on start, and not again after a restart", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const file = yield* databaseFile
+        const keys = yield* Keys.generate
+        const { keys: userKeys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          recurring: Recurring.authorizeAll
+        })
+        const start = yield* nowMillis
+        const due = Math.floor(start / 1000) + 2
+
+        const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        yield* first.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/payments/recurring", {
+              main_key: userKeys.publicKey,
+              payment_request: {
+                amount: 1000,
+                currency: "Millisats",
+                recurrence: { calendar: "*-01-01 00:00:00", first_payment_due: due },
+                expires_at: due + 60
+              }
+            })
+            const [response] = yield* awaitEvents(streamId, (events) => events.length > 0)
+            assert.strictEqual(
+              (response!["status"] as { status: { status: string } }).status.status,
+              "confirmed",
+              JSON.stringify(response)
+            )
+            assert.strictEqual(yield* balance, 0)
+          })
+        )
+        yield* first.stop
+
+        // the first period falls due while no daemon runs
+        yield* Effect.sleep(Math.max(0, (due + 1) * 1000 - (yield* nowMillis)))
+        assert.strictEqual(yield* network.balanceOf("daemon"), 0)
+
+        const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        yield* second.http(awaitBalance(1000))
+        yield* second.stop
+
+        const third = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        yield* third.http(
+          Effect.gen(function* () {
+            // several billing intervals (200 ms) pass: the paid period is not billed again
+            yield* Effect.sleep("2 seconds")
+            assert.strictEqual(yield* balance, 1000)
+          })
+        )
+        const [subscription] = yield* user.subscriptions
+        assert.strictEqual(subscription!.paymentsMade, 1)
+      })
+    )
+  })
+})
