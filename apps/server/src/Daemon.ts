@@ -25,6 +25,7 @@ import * as HttpSettings from "./Http/HttpSettings.js"
 import * as ServerIdentity from "./Http/ServerIdentity.js"
 import * as Session from "./Http/Session.js"
 import * as Rates from "./Rates.js"
+import * as ProfileStartup from "./ProfileStartup.js"
 import * as Relays from "./Relays.js"
 import * as Secrets from "./Secrets.js"
 import * as Services from "./Services.js"
@@ -88,7 +89,13 @@ const layerUnmapped = (startup: ProcessInput) =>
         onNone: () => Layer.empty,
         onSome: (url) => Webhooks.layer({ ...settings.webhook, url }).pipe(Layer.provide(FetchHttpClient.layer))
       })
-      return Layer.merge(Http.HttpLayer, WebhooksLayer).pipe(
+      // the configured profile (kind 0) and the one-time getportal.cc NIP-05 registration, in the background
+      const ProfileLayer = ProfileStartup.layer({
+        profile: settings.profile,
+        subkey: Option.isSome(subkeyProof),
+        dataDir: paths.dataDir
+      }).pipe(Layer.provide(FetchHttpClient.layer))
+      return Layer.mergeAll(Http.HttpLayer, WebhooksLayer, ProfileLayer).pipe(
         Layer.provide(BuildInfo.layer(appDirectory)),
         Layer.provide(Auth.layerApiToken(secrets.authToken)),
         Layer.provide(HttpSettings.layer(settings.server)),

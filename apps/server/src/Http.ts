@@ -16,7 +16,10 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { PortalApi } from "@portal/api/PortalApi"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as Etag from "@effect/platform/Etag"
+import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import type { ServeError } from "@effect/platform/HttpServerError"
+import type * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Http from "node:http"
@@ -80,7 +83,8 @@ const wantsEventStream = (request: Http.IncomingMessage): boolean =>
   (request.headers.accept ?? "").includes("text/event-stream")
 
 /**
- * The Node server for `HttpLayer` (differences.md §j).
+ * The Node server for `HttpLayer` (differences.md §j), with the platform services `NodeHttpServer.layer` also gives
+ * (`HttpPlatform`, `Etag.Generator`, `NodeContext`).
  *
  * - **Before the routes are attached** (startup) and once shutdown began, requests get a JSON 503, never a hang;
  *   `/health` therefore answers `OK` only when startup has finished.
@@ -96,7 +100,12 @@ const wantsEventStream = (request: Http.IncomingMessage): boolean =>
  * `request` listener, the fast path and the refusal during shutdown answer before it without a second listener.
  * @category layers
  */
-export const layerNodeServer = (options: NodeServerOptions): Layer.Layer<HttpServer.HttpServer, ServeError> =>
+export const layerNodeServer = (
+  options: NodeServerOptions
+): Layer.Layer<
+  HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext,
+  ServeError
+> =>
   Layer.scoped(
     HttpServer.HttpServer,
     Effect.gen(function* () {
@@ -171,4 +180,4 @@ export const layerNodeServer = (options: NodeServerOptions): Layer.Layer<HttpSer
       yield* Effect.addFinalizer(() => drain)
       return http
     })
-  )
+  ).pipe(Layer.merge(NodeHttpServer.layerContext))
