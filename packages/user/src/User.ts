@@ -12,7 +12,12 @@
  * - The default session token of an approval is the app's: a JWT for the service key, signed by the user, valid
  *   168 h (`@portal/jwt`).
  *
- * Later request types (payments, Cashu) add a field to `Policies`, a listener and a `respond…` method each.
+ * Payments (`Payments`, `Recurring`, `Invoices`) follow the same shape: a field of `Policies`, a checked request
+ * stream and a `respond…` method each. They use the user's own `Wallet` (`options.wallet`, or the context with
+ * `layerWithWallet`): approved payments are paid with it, invoices made with it. One listener takes 28000 and 28005
+ * (the `payment_type` decides, §5.4); billed periods (a 28000 with `subscription_id`) skip the policy and are charged
+ * within the authorised subscription (`Recurring.checkCharge`); a 28007 listener records closes whenever payments or
+ * subscriptions are listened to. Subscriptions are kept in memory.
  *
  * The listener reads the pool's subscription rather than `Conversation.listen` because `listen` must tell its caller
  * when the relays have the subscription: Portal kinds are ephemeral, and a challenge sent before that is lost.
