@@ -7,7 +7,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import * as Keys from "@portal/nostr/Keys"
 import * as Currency from "@portal/protocol/Currency"
-import { Amount } from "@portal/protocol/Primitives"
+import { Amount, Msat } from "@portal/protocol/Primitives"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as Payments from "@portal/user/Payments"
 import * as Bolt11 from "@portal/wallet/Bolt11"
@@ -187,6 +187,43 @@ describe("single payments", () => {
             yield* awaitBalance(expected)
           })
         )
+      })
+    )
+    it.scoped("raw: the caller's invoice is sent as is; the stream ends at the user's success (no monitoring)", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000, shop: 0 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          payment: recording(seen, Payments.approveAll)
+        })
+        const invoice = yield* (yield* network.wallet("shop")).makeInvoice({
+          amountMsat: Msat.make(7000),
+          description: "elsewhere"
+        })
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/payments/raw", {
+              main_key: keys.publicKey,
+              payment_request: { amount: 7000, currency: "Millisats", invoice: invoice.bolt11, description: "x" }
+            })
+            const events = yield* awaitEvents(streamId, endsWith("user_success", "user_failed", "timeout"))
+            assert.deepStrictEqual(events.map(statusOf), ["user_approved", "user_success"])
+            const preimage = (events[1]!["status"] as { preimage: string }).preimage
+            assert.isTrue(Bolt11.preimageMatches(preimage, invoice.paymentHash))
+            const [request] = yield* Ref.get(seen)
+            assert.strictEqual(request!.invoice.bolt11, invoice.bolt11)
+            assert.match(request!.requestId, /^[0-9a-f-]{36}$/)
+          })
+        )
+        assert.strictEqual(yield* network.balanceOf("shop"), 7000)
+        assert.strictEqual(yield* network.balanceOf("daemon"), 0)
       })
     )
   })
