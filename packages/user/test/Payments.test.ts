@@ -153,6 +153,22 @@ describe("single payments", () => {
     })
   )
 
+  it.scopedLive("ignoreAll sends nothing: the service times out and nothing is paid", () =>
+    Effect.gen(function* () {
+      const sides = yield* Sides.setup()
+      const { policy, seen } = yield* recording(Payments.ignoreAll)
+      yield* sides.user.listen({ payment: policy })
+      const ended = yield* Sides.outcome(Sides.requestPayment(sides, { amountMsat: 21_000, timeout: "2 seconds" }))
+      assert.strictEqual(ended, "ConversationTimeout")
+      assert.strictEqual((yield* Ref.get(seen)).length, 1)
+      assert.strictEqual(
+        (yield* sides.relay.received).filter((frame) => Reflect.get(Object(frame), "kind") === 28001).length,
+        0
+      )
+      assert.strictEqual(yield* sides.network.balanceOf("shop"), 0)
+    })
+  )
+
   it.scopedLive("manual answers: the stream delivers the request, respondPayment pays it once", () =>
     Effect.gen(function* () {
       const sides = yield* Sides.setup({ userBalance: 1_000_000 })
