@@ -12,7 +12,8 @@
  * without asking anyone when `checkCharge` passes, in the app's order: a known subscription, the authorised amount and
  * currency exactly, due (`first_payment_due` for the first charge, then the calendar's next occurrence after the last
  * successful charge), a wallet whose balance exceeds the invoice. Refusals are `rejected{reason}` with the app's
- * texts. The last payment time is the completion time, as in the app.
+ * texts. A successful charge is dated when it was accepted, before the wallet pays. The app dates it at completion;
+ * ours is never later, so a service that counts the next period from its own settlement time is never early for us.
  *
  * Stricter than the app, on purpose (the app leaves these to the service, §9.3, §20.5): the charge must come from the
  * key that the subscription was authorised to; a subscription closed by either side, one that reached
@@ -159,7 +160,7 @@ export interface Subscription {
   readonly status: SubscriptionStatus
   /** Successful charges so far. */
   readonly paymentsMade: number
-  /** Completion time of the last successful charge. */
+  /** When the last successful charge was accepted (its checks passed; Unix seconds). */
   readonly lastPaymentAt: Option.Option<number>
 }
 

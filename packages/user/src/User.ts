@@ -775,10 +775,11 @@ export const make = (
               ),
               Payments.PaymentOutcome.Rejected({ reason })
             )
+          const acceptedAt = yield* nowSeconds
           const checked = Recurring.checkCharge(
             Option.fromNullable(subscriptions.get(subscriptionId)),
             request,
-            yield* nowSeconds
+            acceptedAt
           )
           if (Either.isLeft(checked)) return yield* refuse(checked.left)
           if (Option.isNone(wallet)) return yield* refuse(Recurring.NO_WALLET_REASON)
@@ -787,13 +788,12 @@ export const make = (
           if (balance.right <= (request.invoice.amountMsat ?? 0))
             return yield* refuse(Recurring.INSUFFICIENT_BALANCE_REASON)
           return yield* pay(request, first, () =>
-            Effect.gen(function* () {
-              const now = yield* nowSeconds
+            Effect.sync(() => {
               const current = subscriptions.get(subscriptionId) ?? checked.right
               subscriptions.set(subscriptionId, {
                 ...current,
                 paymentsMade: current.paymentsMade + 1,
-                lastPaymentAt: Option.some(now)
+                lastPaymentAt: Option.some(acceptedAt)
               })
             })
           )
