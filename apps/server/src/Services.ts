@@ -24,9 +24,11 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as NodePath from "node:path"
+import * as CashuService from "@portal/cashu/Cashu"
 import * as Wallet from "@portal/wallet/Wallet"
 import type { WalletUnreachable } from "@portal/wallet/WalletError"
 import * as Handshakes from "./Handshakes.js"
+import * as Cashu from "./Cashu.js"
 import * as Invoices from "./Invoices.js"
 import * as KeyAuth from "./KeyAuth.js"
 import * as Payments from "./Payments.js"
@@ -67,6 +69,8 @@ export interface Options {
   readonly paymentTimeout?: Duration.DurationInput | undefined
   /** Subscription billing tuning. */
   readonly recurring?: Recurring.Options | undefined
+  /** Cashu requests and mint calls (default: 300 s requests, 10 s per mint call). */
+  readonly cashu?: (Cashu.Options & CashuService.Options) | undefined
 }
 
 /** What the layer provides. @category models */
@@ -85,6 +89,8 @@ export type Services =
   | Payments.Payments
   | Recurring.Recurring
   | Invoices.Invoices
+  | CashuService.Cashu
+  | Cashu.Cashu
 
 /**
  * Every service, over the store.
@@ -111,7 +117,17 @@ export const layer = (
     options.wallet?.layer ?? Wallet.layerNone,
     Rates.layer(options.rates ?? {})
   ).pipe(Layer.provideMerge(NostrLayer))
-  const PaymentsLayer = Layer.merge(Recurring.layer(options.recurring), Invoices.layer({ walletConfigured })).pipe(
+  // Cashu: mint quotes paid with the wallet, burned ecash kept in the store
+  const CashuLayer = Cashu.layer(options.cashu).pipe(
+    Layer.provideMerge(
+      CashuService.layer(options.cashu).pipe(Layer.provide(Layer.merge(FetchHttpClient.layer, Cashu.layerProofStore)))
+    )
+  )
+  const PaymentsLayer = Layer.mergeAll(
+    Recurring.layer(options.recurring),
+    Invoices.layer({ walletConfigured }),
+    CashuLayer
+  ).pipe(
     Layer.provideMerge(Payments.layer({ walletConfigured, timeout: options.paymentTimeout })),
     Layer.provideMerge(BaseLayer)
   )

@@ -203,13 +203,18 @@ describe("HTTP edge", () => {
       })
     )
 
-    it.effect("a declared route without its service answers 501 after validating the input", () =>
+    it.effect("POST /cashu/mint validates the input before calling any mint", () =>
       Effect.gen(function* () {
-        const mint = yield* sendJson(
-          jsonRequest("POST", "/cashu/mint", { mint_url: "https://mint.example", unit: "sat", amount: 10 }).pipe(authed)
+        const zero = yield* sendJson(
+          jsonRequest("POST", "/cashu/mint", { mint_url: "http://127.0.0.1:1", unit: "sat", amount: 0 }).pipe(authed)
         )
-        assert.strictEqual(mint.status, 501)
-        assert.deepStrictEqual(mint.json, failure("POST /cashu/mint is not implemented yet"))
+        assert.strictEqual(zero.status, 400, zero.text)
+        assert.match((zero.json as { error: string }).error, /^amount: /)
+        const unit = yield* sendJson(
+          jsonRequest("POST", "/cashu/mint", { mint_url: "http://127.0.0.1:1", unit: "SAT!", amount: 1 }).pipe(authed)
+        )
+        assert.strictEqual(unit.status, 400, unit.text)
+        assert.match((unit.json as { error: string }).error, /^unit: /)
       })
     )
 
