@@ -59,13 +59,16 @@ describe("invoice requests", () => {
     Effect.gen(function* () {
       const sides = yield* Sides.setup()
       yield* sides.user.listen({ invoice: Invoices.issueAll })
-      const expired = yield* Sides.outcome(
-        Sides.requestInvoice(sides, { amount: 1000, expiresIn: -5, timeout: "2 seconds" })
+      const [expired, noRate] = yield* Effect.all(
+        [
+          Sides.outcome(Sides.requestInvoice(sides, { amount: 1000, expiresIn: -5, timeout: "2 seconds" })),
+          Sides.outcome(
+            Sides.requestInvoice(sides, { amount: 1000, currency: Currency.fiat("EUR"), timeout: "2 seconds" })
+          )
+        ],
+        { concurrency: 2 }
       )
       assert.strictEqual(expired, "ConversationTimeout")
-      const noRate = yield* Sides.outcome(
-        Sides.requestInvoice(sides, { amount: 1000, currency: Currency.fiat("EUR"), timeout: "2 seconds" })
-      )
       assert.strictEqual(noRate, "ConversationTimeout")
     })
   )
