@@ -6,7 +6,12 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as ConfigInit from "./Commands/ConfigInit.js"
+import * as Handshake from "./Commands/Handshake.js"
 import * as Keys from "./Commands/Keys.js"
+import * as Payments from "./Commands/Payments.js"
+import * as Sandbox from "./Commands/Sandbox.js"
+import * as System from "./Commands/System.js"
+import * as User from "./Commands/User.js"
 import * as Output from "./Output.js"
 
 /** @category commands */
@@ -18,7 +23,27 @@ export const root = Command.make("portal").pipe(
       "portal keys generate"
     )
   ),
-  Command.withSubcommands([Keys.command, ConfigInit.command])
+  Command.withSubcommands([
+    Keys.command,
+    ConfigInit.command,
+    System.health,
+    System.version,
+    System.info,
+    Handshake.handshake,
+    Handshake.auth,
+    Payments.pay,
+    Payments.invoice,
+    Payments.cashu,
+    System.profile,
+    System.nip05,
+    System.jwt,
+    System.relays,
+    System.calendar,
+    System.wallet,
+    System.events,
+    User.command,
+    Sandbox.command
+  ])
 )
 
 /**

@@ -83,13 +83,16 @@ export const print = (flags: Flags, human: string | ReadonlyArray<string>, data:
 export const note = (flags: Flags, line: string): Effect.Effect<void> =>
   flags.json ? Effect.void : Console.error(line)
 
+/** The network code (ECONNREFUSED…) or the innermost message of a transport failure's cause chain. */
 const codeOf = (u: unknown): string | undefined => {
   let current: unknown = u
+  let message: string | undefined
   for (let depth = 0; depth < 5 && Predicate.isObject(current); depth++) {
     if ("code" in current && typeof current.code === "string") return current.code
+    if ("message" in current && typeof current.message === "string") message = current.message
     current = "cause" in current ? current.cause : undefined
   }
-  return undefined
+  return message
 }
 
 /**

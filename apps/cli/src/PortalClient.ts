@@ -62,3 +62,13 @@ export type Client = Effect.Effect.Success<ReturnType<typeof makeClient>>
  */
 export const make = (target: Target): Effect.Effect<Client> =>
   makeClient(target).pipe(Effect.provide(FetchHttpClient.layer))
+
+/**
+ * What a call can fail with besides the route's own errors: transport, unexpected body.
+ * @category errors
+ */
+export type ClientError =
+  | import("@effect/platform/HttpClientError").HttpClientError
+  | import("effect/ParseResult").ParseError
+  | import("@portal/api/ApiError").ApiError
+  | import("@effect/platform/HttpApiError").HttpApiDecodeError

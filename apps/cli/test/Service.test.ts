@@ -1,0 +1,135 @@
+/**
+ * The service-side commands as a user runs them: `portal …` subprocesses against a `portal sandbox` subprocess
+ * (real relay, simulated Lightning over NWC, the daemon on SQLite), and `portal user` as the wallet.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { existsSync, mkdtempSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { jsonLines, portal, sandbox, start } from "./CliProcess.js"
+
+const closedPort = Effect.async<number>((resume) => {
+  const server = createServer().listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    server.close(() => resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 1)))
+  })
+})
+
+describe("portal against a sandbox", () => {
+  it.scopedLive("handshake prints the key of the user who opened the URL; auth is approved by `portal user`", () =>
+    Effect.gen(function* () {
+      const { env } = yield* sandbox
+      const keyFile = join(mkdtempSync(join(tmpdir(), "portal-cli-user-")), "user.nsec")
+      const generated = jsonLines((yield* portal(["keys", "generate", "--json", "--out", keyFile])).stdout)[0]
+
+      const handshake = yield* start(["handshake", "--json"], { env })
+      const started = JSON.parse(yield* handshake.line((l) => l.includes('"url"')))
+      assert.match(started.url, /^portal:\/\/npub1/)
+
+      const user = yield* start([
+        "user",
+        started.url,
+        "--key-file",
+        keyFile,
+        "--approve-all",
+        "--max-requests",
+        "1",
+        "--json"
+      ])
+      const arrived = JSON.parse(yield* handshake.line((l) => l.includes('"key_handshake"')))
+      assert.strictEqual(arrived.main_key, generated.public_key)
+      assert.strictEqual(yield* handshake.exited, 0)
+
+      const auth = yield* portal(["auth", generated.npub, "--json"], { env })
+      assert.strictEqual(auth.code, 0, auth.stderr)
+      const [stream, answer] = jsonLines(auth.stdout)
+      assert.isString(stream.stream_id)
+      assert.strictEqual(answer.type, "authenticate_key")
+      assert.strictEqual(answer.user_key, generated.public_key)
+      assert.strictEqual(answer.status.status, "approved")
+      assert.lengthOf(answer.status.session_token.split("."), 3)
+      assert.strictEqual(yield* user.exited, 0)
+      const decisions = jsonLines(user.stdout())
+      assert.deepStrictEqual(
+        decisions.map((d) => [d.type, d.decision]),
+        [
+          ["handshake", undefined],
+          ["auth", "approved"]
+        ]
+      )
+    })
+  )
+
+  it.scopedLive("--json output parses; bad input, a bad token and a declined login give one line and non-zero", () =>
+    Effect.gen(function* () {
+      const { env, info: sandboxInfo } = yield* sandbox
+      const info = yield* portal(["info", "--json"], { env })
+      assert.strictEqual(info.code, 0, info.stderr)
+      assert.match(jsonLines(info.stdout)[0].public_key, /^[0-9a-f]{64}$/)
+      const relays = jsonLines((yield* portal(["relays", "list", "--json"], { env })).stdout)[0]
+      assert.deepStrictEqual(
+        relays.relays.map((r: { url: string }) => r.url),
+        [sandboxInfo.relay_url]
+      )
+      const next = yield* portal(["calendar", "next", "daily", "--from", "1700000000", "--json"], { env })
+      assert.deepStrictEqual(jsonLines(next.stdout), [{ next_occurrence: "1700006400" }])
+
+      // rejected before any request, naming the field
+      const bad = yield* portal(["pay", "single", "npub1nope", "--amount", "5", "--description", "x"], { env })
+      assert.strictEqual(bad.code, 2)
+      assert.strictEqual(bad.stderr.trim().split("\n").length, 1)
+      assert.match(bad.stderr, /^error: Invalid main key/)
+
+      const unauthorized = yield* portal(["info"], { env: { ...env, PORTAL_TOKEN: "not-the-token" } })
+      assert.strictEqual(unauthorized.code, 1)
+      assert.strictEqual(unauthorized.stderr.trim(), "error: daemon answered 401: Authentication failed: Invalid token")
+      assert.notInclude(unauthorized.stderr, "not-the-token")
+
+      // a user who declines: the command ends non-zero with the reason
+      const keyFile = join(mkdtempSync(join(tmpdir(), "portal-cli-user-")), "user.nsec")
+      const key = jsonLines((yield* portal(["keys", "generate", "--json", "--out", keyFile])).stdout)[0]
+      const handshake = jsonLines((yield* portal(["handshake", "--json", "--no-wait"], { env })).stdout)[0]
+      const user = yield* start(["user", handshake.url, "--key-file", keyFile, "--decline-all", "--max-requests", "1"])
+      yield* user.line((l) => l.startsWith("handshake sent"))
+      const declined = yield* portal(["auth", key.public_key], { env })
+      assert.strictEqual(declined.code, 1)
+      assert.match(declined.stdout, /declined by/)
+      assert.strictEqual(declined.stderr.trim(), `error: declined by ${key.public_key}: Not approved by user`)
+    })
+  )
+
+  it.live("a daemon that is down gives one clear line and exit 1", () =>
+    Effect.gen(function* () {
+      const port = yield* closedPort
+      const result = yield* portal(["info"], { env: { PORTAL_URL: `http://127.0.0.1:${port}`, PORTAL_TOKEN: "x" } })
+      assert.strictEqual(result.code, 1)
+      assert.strictEqual(
+        result.stderr.trim(),
+        `error: cannot reach the daemon at http://127.0.0.1:${port}: ECONNREFUSED (is it running? check --url / PORTAL_URL)`
+      )
+      assert.strictEqual(result.stdout, "")
+    })
+  )
+
+  it.scopedLive("the sandbox stops cleanly on Ctrl-C (SIGINT) and removes its data directory", () =>
+    Effect.gen(function* () {
+      const { process, info } = yield* sandbox
+      assert.isTrue(existsSync(info.data_dir))
+      yield* process.signal("SIGINT")
+      assert.strictEqual(yield* process.exited, 0)
+      assert.isFalse(existsSync(info.data_dir))
+    })
+  )
+
+  it.live("sandbox --demo runs the story to the end", () =>
+    Effect.gen(function* () {
+      const result = yield* portal(["sandbox", "--demo"], { timeoutMs: 120_000 })
+      assert.strictEqual(result.code, 0, result.stdout + result.stderr)
+      assert.include(result.stdout, "[1/4] Login with Portal")
+      assert.include(result.stdout, "✔ logged in")
+      assert.match(result.stdout, /Demo finished: \d done, \d skipped, 0 failed/)
+    })
+  )
+})
