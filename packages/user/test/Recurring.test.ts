@@ -125,6 +125,36 @@ describe("recurring payments", () => {
     })
   )
 
+  it.scopedLive("manual answers: the stream delivers the request, respondRecurring authorises it once", () =>
+    Effect.gen(function* () {
+      const sides = yield* Sides.setup()
+      const requests = yield* sides.user.subscribeRecurringRequests
+      const service = yield* Effect.fork(
+        Sides.requestRecurring(sides, { amount: 25_000, calendar: "monthly", maxPayments: 12 })
+      )
+      const request = Option.getOrThrow(yield* requests.pipe(Stream.runHead, Effect.timeout("5 seconds")))
+      assert.strictEqual(request.serviceKey, sides.serviceKey)
+      assert.strictEqual(request.amount, 25_000)
+      assert.strictEqual(request.recurrence.calendar, "*-*-01 00:00:00")
+      assert.strictEqual(Calendar.toHumanReadable(request.calendar), "Monthly")
+
+      const sent = yield* sides.user.respondRecurring(request, Recurring.authorize)
+      const subscription = Option.getOrThrow(sent.subscription)
+      assert.strictEqual(subscription.amount, 25_000)
+      assert.deepStrictEqual(subscription.recurrence.maxPayments, Option.some(12))
+      assert.strictEqual(subscription.status._tag, "Active")
+      const again = yield* Sides.outcome(sides.user.respondRecurring(request, Recurring.reject()))
+      assert.strictEqual(again, "UserAlreadyAnswered")
+
+      const { status } = yield* service
+      assert.strictEqual(Sides.confirmedId(status), subscription.subscriptionId)
+      assert.deepStrictEqual(
+        (yield* sides.user.subscriptions).map((s) => s.subscriptionId),
+        [subscription.subscriptionId]
+      )
+    })
+  )
+
   it.scopedLive("closed by the service: recorded, and billing is refused after", () =>
     Effect.gen(function* () {
       const sides = yield* Sides.setup({ userBalance: 1_000_000 })
