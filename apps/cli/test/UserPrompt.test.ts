@@ -1,0 +1,76 @@
+/**
+ * The interactive user side through a real pseudo-terminal: `portal user` runs inside a tmux session (its own
+ * server socket), the test reads the screen with `capture-pane` and answers the prompt with `send-keys`.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import { execFileSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { binPath, jsonLines, portal, sandbox, start } from "./CliProcess.js"
+
+const tmux = (socket: string, ...args: ReadonlyArray<string>) =>
+  Effect.sync(() => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" }))
+
+/** Waits until the pane shows `text` (20 s at most). */
+const screenShows = (socket: string, text: string) =>
+  tmux(socket, "capture-pane", "-p", "-t", "user").pipe(
+    Effect.filterOrFail(
+      (screen) => screen.includes(text),
+      (screen) => new Error(`the terminal never showed ${JSON.stringify(text)}; it shows:\n${screen}`)
+    ),
+    Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 200 }),
+    Effect.orDie
+  )
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+describe("portal user, interactive", () => {
+  it.scopedLive("shows who asks for what and sends the answer typed at the prompt", () =>
+    Effect.gen(function* () {
+      const { env } = yield* sandbox
+      const keyFile = join(mkdtempSync(join(tmpdir(), "portal-cli-tty-")), "user.nsec")
+      const key = jsonLines((yield* portal(["keys", "generate", "--json", "--out", keyFile])).stdout)[0]
+      const handshake = jsonLines((yield* portal(["handshake", "--json", "--no-wait"], { env })).stdout)[0]
+      const daemon = jsonLines((yield* portal(["info", "--json"], { env })).stdout)[0]
+
+      const socket = `portal-cli-test-${randomBytes(4).toString("hex")}`
+      yield* Effect.acquireRelease(
+        tmux(
+          socket,
+          "new-session",
+          "-d",
+          "-s",
+          "user",
+          "-x",
+          "160",
+          "-y",
+          "40",
+          `${quote(process.execPath)} ${quote(binPath)} user ${quote(handshake.url)} --key-file ${quote(keyFile)} ` +
+            `--max-requests 1; echo "exit=$?"; sleep 60`
+        ),
+        () => tmux(socket, "kill-server").pipe(Effect.ignore)
+      )
+      yield* screenShows(socket, "handshake sent")
+
+      const auth = yield* start(["auth", key.public_key, "--json"], { env })
+      yield* screenShows(socket, "Login request from npub1")
+      const screen = yield* tmux(socket, "capture-pane", "-p", "-t", "user")
+      assert.include(
+        screen,
+        `Login request from ${(yield* portal(["keys", "convert", daemon.public_key, "--json"])).stdout.match(/npub1[0-9a-z]+/)![0]}`
+      )
+      yield* tmux(socket, "send-keys", "-t", "user", "y")
+      yield* tmux(socket, "send-keys", "-t", "user", "Enter")
+
+      assert.strictEqual(yield* auth.exited, 0, auth.stderr())
+      const events = jsonLines(auth.stdout())
+      assert.strictEqual(events.at(-1).status.status, "approved")
+      yield* screenShows(socket, "approved login request from")
+      yield* screenShows(socket, "exit=0")
+    })
+  )
+})
