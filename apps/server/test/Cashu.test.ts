@@ -18,7 +18,13 @@ import * as CashuMint from "@portal/testing/CashuMint"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as Ecash from "@portal/user/Ecash"
 import * as Wallet from "@portal/wallet/Wallet"
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { PortalApi } from "@portal/api/PortalApi"
+import { Amount } from "@portal/protocol/Primitives"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -31,6 +37,7 @@ import {
   startNetwork,
   type WireEvent
 } from "./PaymentsHarness.js"
+import { token } from "./HttpServerTest.js"
 
 const staticAuth = "box-office-secret"
 
@@ -171,6 +178,47 @@ describe("cashu", () => {
               reason: "User denied request"
             })
             assert.strictEqual(yield* user.ecash.balance(mint.url, "ticket"), 1)
+          })
+        )
+      })
+    )
+
+    it.scoped("the ticket flow through the typed client (the README's TypeScript example)", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { nwcUrl } = yield* startNetwork(relay.url, {})
+        const mintServer = yield* CashuMint.make({ units: ["ticket"], staticAuthToken: Redacted.make(staticAuth) })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const user = yield* startEcashUser(relay.url, Ecash.approveAll)
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const portal = yield* HttpApiClient.make(PortalApi, {
+              transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(token))
+            })
+            const mint = { mint_url: mintServer.url, unit: "ticket" }
+            const { data: minted } = yield* portal.cashu.mint({
+              payload: {
+                ...mint,
+                amount: Amount.make(1),
+                static_auth_token: Option.some(staticAuth),
+                description: Option.some("Concert")
+              }
+            })
+            yield* portal.cashu.sendDirect({ payload: { main_key: user.key, subkeys: [], token: minted.token } })
+            yield* awaitBalance(user.ecash, "ticket", 1)
+            const { data: started } = yield* portal.cashu.request({
+              payload: { ...mint, recipient_key: user.key, subkeys: [], amount: Amount.make(1) }
+            })
+            const answer = cashuStatus(yield* awaitEvents(started.stream_id, settled))
+            const { data: burned } = yield* portal.cashu.burn({
+              payload: { ...mint, token: answer.token!, static_auth_token: Option.none() }
+            })
+            assert.strictEqual(burned.amount, 1)
           })
         )
       })
