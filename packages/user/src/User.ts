@@ -801,11 +801,27 @@ export const make = (
       )
 
     const respondPayment: Service["respondPayment"] = (request, answer) =>
-      Effect.gen(function* () {
+      Effect.suspend(() => respondPaymentOnce(request, answer)).pipe(
+        Effect.withSpan("User.respondPayment", { attributes: { kind: Kinds.PaymentResponse } })
+      )
+
+    /** One run of `respondPayment` (its flags belong to the run). */
+    function respondPaymentOnce(request: Payments.PaymentRequest, answer: Payments.PaymentAnswer) {
+      // the answer is taken back if its first message fails or is interrupted before it went out; after that the
+      // service has heard from us (and money may have moved), so it stays answered
+      let claimed = false
+      let delivered = false
+      return Effect.gen(function* () {
         const kind = Kinds.PaymentResponse
         yield* claim(kind, request.eventId, request.expiresAt)
+        claimed = true
         const first = <A, E>(effect: Effect.Effect<A, E>) =>
-          effect.pipe(Effect.tapError(() => release(request.eventId)))
+          effect.pipe(
+            Effect.tap(() => {
+              delivered = true
+            }),
+            Effect.tapError(() => release(request.eventId))
+          )
         const send = (status: Messages.PaymentStatus) =>
           sendPaymentStatus(request.serviceKey, request.requestId, status)
         switch (answer._tag) {
@@ -825,7 +841,8 @@ export const make = (
               onSome: (subscriptionId) => charge(request, subscriptionId, first)
             })
         }
-      }).pipe(Effect.withSpan("User.respondPayment", { attributes: { kind: Kinds.PaymentResponse } }))
+      }).pipe(Effect.onInterrupt(() => (claimed && !delivered ? release(request.eventId) : Effect.void)))
+    }
 
     const respondRecurring: Service["respondRecurring"] = (request, answer) =>
       answerOnce(
