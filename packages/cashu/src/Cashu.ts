@@ -24,7 +24,7 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
-import { type CashuError, InvalidMintUrl, InvalidToken, MintQuoteUnpaid } from "./CashuError.js"
+import { type CashuError, InsufficientEcash, InvalidMintUrl, InvalidToken, MintQuoteUnpaid } from "./CashuError.js"
 import * as CashuTs from "./internal/cashuTs.js"
 import * as ProofStore from "./ProofStore.js"
 import * as Token from "./Token.js"
@@ -232,6 +232,9 @@ export const make = (options: Options = {}) =>
 
     const send: Service["send"] = (input) =>
       Effect.gen(function* () {
+        const available = Token.sum(input.proofs)
+        if (available < input.amount)
+          return yield* new InsufficientEcash({ unit: input.unit, needed: input.amount, available })
         const open = yield* session(input.mintUrl, input.unit)
         const split = yield* CashuTs.send(open, input.amount, input.proofs)
         const token = yield* Token.encode({

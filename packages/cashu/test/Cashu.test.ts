@@ -88,6 +88,9 @@ describe("Cashu", () => {
         cashu.send({ mintUrl: mint.url, unit: "ticket", amount: 3, proofs: mine.proofs })
       )
       assert.strictEqual(spentAgain._tag, "TokenAlreadySpent")
+      const tooMuch = yield* Effect.flip(cashu.send({ mintUrl: mint.url, unit: "ticket", amount: 3, proofs: keep }))
+      assert.strictEqual(tooMuch._tag, "InsufficientEcash")
+      assert.strictEqual(tooMuch.message, "insufficient funds: 3 ticket needed, 2 available")
     })
   )
 

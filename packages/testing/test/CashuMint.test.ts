@@ -13,6 +13,7 @@ import * as CashuMint from "@portal/testing/CashuMint"
 import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 
 /** A cashu-ts request function over fetch that adds `Clear-auth` (what a static-auth client sends). */
 const clearAuth =
@@ -71,6 +72,39 @@ describe("CashuMint", () => {
       const fresh = yield* Effect.promise(() => holder.checkProofsStates(received))
       assert.isTrue(fresh.every((s) => s.state === "UNSPENT"))
       assert.strictEqual(yield* mint.spentCount, proofs.length)
+    })
+  )
+
+  it.scopedLive("of two concurrent swaps of the same proofs, exactly one succeeds", () =>
+    Effect.gen(function* () {
+      const mint = yield* CashuMint.make({ units: ["ticket"], staticAuthToken: Redacted.make("s3cret") })
+      const issuer = yield* wallet(mint.url, "ticket", "s3cret")
+      const quote = yield* Effect.promise(() => issuer.createMintQuoteBolt11(8))
+      const proofs = yield* Effect.promise(() => issuer.mintProofsBolt11(8, quote))
+      const token = getEncodedToken({ mint: mint.url, unit: "ticket", proofs })
+      const [a, b] = [yield* wallet(mint.url, "ticket"), yield* wallet(mint.url, "ticket")]
+      const results = yield* Effect.all(
+        [a, b].map((w) => Effect.either(Effect.tryPromise(() => w.receive(token)))),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(results.filter((r) => r._tag === "Right").length, 1)
+      assert.strictEqual(yield* mint.spentCount, proofs.length)
+    })
+  )
+
+  it.scopedLive("an unpaid quote expires (20007)", () =>
+    Effect.gen(function* () {
+      const network = yield* SimulatedLightning.makeNetwork({ wallets: { mint: 0 } })
+      const mint = yield* CashuMint.make({ lightning: { network, walletName: "mint" }, quoteExpirySecs: 1 })
+      const w = yield* wallet(mint.url, "sat")
+      const quote = yield* Effect.promise(() => w.createMintQuoteBolt11(5))
+      assert.strictEqual(yield* codeOf(() => w.mintProofsBolt11(5, quote.quote)), 20001)
+      const code = yield* codeOf(() => w.mintProofsBolt11(5, quote.quote)).pipe(
+        Effect.filterOrFail((c) => c === 20007),
+        Effect.retry(Schedule.spaced("200 millis")),
+        Effect.timeout("5 seconds")
+      )
+      assert.strictEqual(code, 20007)
     })
   )
 
