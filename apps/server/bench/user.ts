@@ -1,0 +1,188 @@
+/**
+ * The user side of the auth-flow benchmark, run as its own process (`bench/server.ts` starts it): `users` users
+ * (`@portal/user`, each with its own key, approving every challenge) on one relay pool, each running full flows back
+ * to back for `durationMs`:
+ *
+ *   POST /key-handshake → the user sends the handshake → the `key_handshake` event (SSE) → POST /authenticate-key →
+ *   the user approves → the `authenticate_key` event with status `approved` (SSE).
+ *
+ * Prints one JSON line: completed flows, failures, elapsed time and the flow latency percentiles.
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Keys from "@portal/nostr/Keys"
+import * as RelayPool from "@portal/nostr/RelayPool"
+import * as Auth from "@portal/user/Auth"
+import * as User from "@portal/user/User"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Http from "node:http"
+import { performance } from "node:perf_hooks"
+
+interface Config {
+  readonly daemon: string
+  readonly token: string
+  readonly relay: string
+  readonly users: number
+  readonly durationMs: number
+}
+
+const config = JSON.parse(process.argv[2] ?? "{}") as Config
+const daemon = new URL(config.daemon)
+const agent = new Http.Agent({ keepAlive: true, maxSockets: config.users * 2 + 4 })
+
+class FlowFailed extends Data.TaggedError("FlowFailed")<{ readonly message: string }> {}
+
+/** POST with a JSON body; the parsed `data` of a 201. */
+const post = (path: string, body: unknown) =>
+  Effect.async<{ readonly stream_id: string; readonly url?: string }, FlowFailed>((resume) => {
+    const text = JSON.stringify(body)
+    const request = Http.request(
+      {
+        host: daemon.hostname,
+        port: daemon.port,
+        path,
+        method: "POST",
+        agent,
+        headers: {
+          authorization: `Bearer ${config.token}`,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(text)
+        }
+      },
+      (response) => {
+        let answer = ""
+        response.on("data", (chunk) => (answer += String(chunk)))
+        response.on("end", () =>
+          response.statusCode === 201
+            ? resume(Effect.succeed((JSON.parse(answer) as { data: { stream_id: string; url?: string } }).data))
+            : resume(Effect.fail(new FlowFailed({ message: `${path}: ${response.statusCode} ${answer}` })))
+        )
+      }
+    )
+    request.on("error", (cause) => resume(Effect.fail(new FlowFailed({ message: cause.message }))))
+    request.end(text)
+  })
+
+/** The first event of a stream, over SSE. */
+const firstEvent = (streamId: string) =>
+  Effect.async<Record<string, unknown>, FlowFailed>((resume) => {
+    const request = Http.get(
+      {
+        host: daemon.hostname,
+        port: daemon.port,
+        path: `/events/${streamId}`,
+        agent: false,
+        headers: { authorization: `Bearer ${config.token}`, accept: "text/event-stream" }
+      },
+      (response) => {
+        let text = ""
+        response.on("data", (chunk) => {
+          text += String(chunk)
+          const line = text.split("\n").find((l) => l.startsWith("data: "))
+          if (line === undefined) return
+          resume(Effect.succeed(JSON.parse(line.slice(6)) as Record<string, unknown>))
+          request.destroy()
+        })
+      }
+    )
+    request.on("error", (cause) => resume(Effect.fail(new FlowFailed({ message: cause.message }))))
+    return Effect.sync(() => request.destroy())
+  })
+
+/** Time spent in each step of the flows, summed (ms). */
+const steps = { handshakePost: 0, handshakeEvent: 0, authPost: 0, authEvent: 0 }
+
+const timed = <A, E>(step: keyof typeof steps, effect: Effect.Effect<A, E>) =>
+  Effect.suspend(() => {
+    const t0 = performance.now()
+    return Effect.ensuring(
+      effect,
+      Effect.sync(() => (steps[step] += performance.now() - t0))
+    )
+  })
+
+const flow = (user: User.Service, publicKey: string) =>
+  Effect.gen(function* () {
+    const handshake = yield* timed("handshakePost", post("/key-handshake", {}))
+    const [shake] = yield* timed(
+      "handshakeEvent",
+      Effect.all([firstEvent(handshake.stream_id), user.handshake(handshake.url!)], { concurrency: 2 })
+    )
+    if (shake["type"] !== "key_handshake") return yield* Effect.fail(new FlowFailed({ message: JSON.stringify(shake) }))
+    const auth = yield* timed("authPost", post("/authenticate-key", { main_key: publicKey, subkeys: [] }))
+    const answer = yield* timed("authEvent", firstEvent(auth.stream_id))
+    const status = (answer["status"] as { status?: string } | undefined)?.status
+    if (answer["type"] !== "authenticate_key" || status !== "approved") {
+      return yield* Effect.fail(new FlowFailed({ message: JSON.stringify(answer) }))
+    }
+  }).pipe(Effect.timeout("30 seconds"))
+
+const program = Effect.gen(function* () {
+  const pool = yield* Layer.build(RelayPool.layerNode({ relays: [config.relay] }))
+  yield* Context.get(pool, RelayPool.RelayPool).awaitOpen().pipe(Effect.timeout("10 seconds"))
+  const users = yield* Effect.forEach(
+    Array.from({ length: config.users }),
+    () =>
+      Effect.gen(function* () {
+        const keys = yield* Keys.generate
+        const context = yield* Layer.build(
+          User.layerLocal({
+            secretKey: Redacted.make(Buffer.from(Redacted.value(keys.secretKey)).toString("hex")),
+            subscribeWait: "1 second"
+          }).pipe(Layer.provide(Layer.succeedContext(pool)))
+        )
+        const user = Context.get(context, User.User)
+        yield* user.listen({ auth: Auth.approveAll })
+        return { user, publicKey: keys.publicKey }
+      }),
+    { concurrency: 10 }
+  )
+  // the users' REQs reach the relay before the first challenge
+  yield* Effect.sleep("500 millis")
+  const latencies: Array<number> = []
+  let failures = 0
+  let firstFailure: string | undefined
+  const started = performance.now()
+  const deadline = started + config.durationMs
+  yield* Effect.forEach(
+    users,
+    ({ publicKey, user }) =>
+      Effect.gen(function* () {
+        while (performance.now() < deadline) {
+          const t0 = performance.now()
+          const outcome = yield* Effect.either(flow(user, publicKey))
+          if (outcome._tag === "Right") latencies.push(performance.now() - t0)
+          else {
+            failures++
+            firstFailure ??= String(outcome.left)
+          }
+        }
+      }),
+    { concurrency: "unbounded", discard: true }
+  )
+  const elapsed = performance.now() - started
+  latencies.sort((a, b) => a - b)
+  const percentile = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? null
+  console.log(
+    JSON.stringify({
+      flows: latencies.length,
+      failures,
+      firstFailure: firstFailure ?? null,
+      elapsedMs: elapsed,
+      flowsPerSecond: (latencies.length / elapsed) * 1000,
+      p50: percentile(50),
+      p99: percentile(99),
+      /** mean ms per flow of each step */
+      steps: Object.fromEntries(
+        Object.entries(steps).map(([step, ms]) => [step, Math.round(ms / Math.max(1, latencies.length))])
+      )
+    })
+  )
+  agent.destroy()
+})
+
+program.pipe(Effect.scoped, NodeRuntime.runMain)
