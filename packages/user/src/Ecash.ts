@@ -95,8 +95,8 @@ export interface Service {
   readonly balances: Effect.Effect<ReadonlyArray<Cashu.Balance>>
   /** The balances now, then after every change. */
   readonly changes: Stream.Stream<ReadonlyArray<Cashu.Balance>>
-  /** Every answer, receipt and failure, from now on (sliding buffer of 256). */
-  readonly activity: Stream.Stream<Activity>
+  /** Subscribes now: every answer, receipt and failure from then on, until the scope closes (sliding, 256). */
+  readonly activity: Effect.Effect<Stream.Stream<Activity>, never, Scope.Scope>
 }
 
 /** @category tags */
@@ -303,7 +303,7 @@ export const make = (
       balance,
       balances: Effect.map(SubscriptionRef.get(purses), toBalances),
       changes: Stream.map(purses.changes, toBalances),
-      activity: Stream.fromPubSub(hub)
+      activity: Effect.map(PubSub.subscribe(hub), (queue) => Stream.fromQueue(queue))
     })
   })
 

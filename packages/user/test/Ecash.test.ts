@@ -114,7 +114,7 @@ describe("Ecash", () => {
     Effect.gen(function* () {
       const s = yield* setup()
       const token = yield* s.tickets(3)
-      const activity = yield* s.ecash.activity.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
+      const activity = yield* (yield* s.ecash.activity).pipe(Stream.take(1), Stream.runCollect, Effect.fork)
       yield* sendDirect(s, token)
       yield* awaitTickets(s, 3)
       const [received] = yield* activity
