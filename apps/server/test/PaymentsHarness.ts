@@ -54,6 +54,8 @@ export interface DaemonOptions {
   readonly billingInterval?: Duration.DurationInput
   /** How often the daemon's NWC wallet is asked about an invoice (default 200 ms). */
   readonly pollInterval?: Duration.DurationInput
+  /** Use this wallet in-process instead of NWC (the benchmark's baseline without the NWC round trips). */
+  readonly directWallet?: Wallet.Service
 }
 
 export interface Daemon {
@@ -75,7 +77,10 @@ export const startDaemon = (options: DaemonOptions) =>
       subscribeWait: "1 second",
       httpClient: nip05Host,
       wallet: {
-        layer: Wallet.layerNwc({ url: options.nwcUrl, pollInterval: options.pollInterval ?? "200 millis" }),
+        layer:
+          options.directWallet === undefined
+            ? Wallet.layerNwc({ url: options.nwcUrl, pollInterval: options.pollInterval ?? "200 millis" })
+            : Layer.succeed(Wallet.Wallet, options.directWallet),
         configured: true
       },
       rates: { source: Rates.fixedSource({ EUR: eurRate }) },
