@@ -5,13 +5,15 @@
  * daemon itself (`@portal/server` Daemon) on SQLite in a fresh temporary data directory with a generated token.
  * Everything stops and the directory is removed when the scope closes.
  *
- * The test Cashu mint is not part of the sandbox yet: `@portal/testing` has no committed `CashuMint` at the time
- * of writing; `mintUrl` is then `None` and the demo says so.
+ * The test Cashu mint (`@portal/testing` CashuMint) issues `sat` against the simulated network and `ticket` with
+ * static auth (the box office's secret, `mintStaticAuth`). Fiat amounts are priced with fixed rates
+ * (`FIXED_RATES`): the sandbox never reaches the internet.
  *
  * @since 0.1.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Daemon from "@portal/server/Daemon"
+import * as CashuMint from "@portal/testing/CashuMint"
 import * as NwcWalletService from "@portal/testing/NwcWalletService"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
@@ -36,6 +38,12 @@ export const USER_BALANCE_MSAT = 100_000_000
 export const MERCHANT_BALANCE_MSAT = 10_000_000
 
 /**
+ * Fixed BTC prices the daemon uses for fiat amounts.
+ * @category constants
+ */
+export const FIXED_RATES = "EUR=60000,USD=65000"
+
+/**
  * A running sandbox.
  * @category models
  */
@@ -47,6 +55,8 @@ export interface Sandbox {
   /** NWC URI of the funded user wallet (a secret, but of a throwaway simulated wallet). */
   readonly userNwcUrl: Redacted.Redacted<string>
   readonly mintUrl: Option.Option<string>
+  /** The mint's static auth token for `ticket` issuance (a throwaway secret). */
+  readonly mintStaticAuth: Redacted.Redacted<string>
   readonly dataDir: string
   readonly network: SimulatedLightning.Network
 }
@@ -77,7 +87,13 @@ export const make = (options: { readonly port?: number }): Effect.Effect<Sandbox
     )
     const relay = yield* TestRelay.make
     const network = yield* SimulatedLightning.makeNetwork({
-      wallets: { merchant: MERCHANT_BALANCE_MSAT, user: USER_BALANCE_MSAT }
+      wallets: { merchant: MERCHANT_BALANCE_MSAT, user: USER_BALANCE_MSAT, mint: 0 }
+    })
+    const mintStaticAuth = Redacted.make(randomBytes(16).toString("hex"))
+    const mint = yield* CashuMint.make({
+      units: ["sat", "ticket"],
+      staticAuthToken: mintStaticAuth,
+      lightning: { network, walletName: "mint" }
     })
     const merchantNwc = yield* NwcWalletService.make({ relayUrl: relay.url, wallet: yield* network.wallet("merchant") })
     const userNwc = yield* NwcWalletService.make({ relayUrl: relay.url, wallet: yield* network.wallet("user") })
@@ -96,6 +112,8 @@ export const make = (options: { readonly port?: number }): Effect.Effect<Sandbox
           PORTAL__WALLET__LN_BACKEND: "nwc",
           PORTAL__WALLET__NWC__URL: Redacted.value(merchantNwc.url),
           PORTAL__PROFILE__NAME: "sandbox",
+          PORTAL__RATES__SOURCE: "fixed",
+          PORTAL__RATES__FIXED: FIXED_RATES,
           PORTAL__LOGGING__FILTER: "warn"
         }
       }).pipe(Layer.provide(NodeHttpServer.layerContext))
@@ -105,7 +123,8 @@ export const make = (options: { readonly port?: number }): Effect.Effect<Sandbox
       token,
       relayUrl: relay.url,
       userNwcUrl: userNwc.url,
-      mintUrl: Option.none(),
+      mintUrl: Option.some(mint.url),
+      mintStaticAuth,
       dataDir,
       network
     }

@@ -137,6 +137,9 @@ export const sandbox = Effect.gen(function* () {
     url: string
     token: string
     relay_url: string
+    user_nwc_url: string
+    mint_url: string
+    mint_static_auth: string
     data_dir: string
   }
   return { process, info, env: { PORTAL_URL: info.url, PORTAL_TOKEN: info.token } }

@@ -18,48 +18,61 @@ const closedPort = Effect.async<number>((resume) => {
 })
 
 describe("portal against a sandbox", () => {
-  it.scopedLive("handshake prints the key of the user who opened the URL; auth is approved by `portal user`", () =>
-    Effect.gen(function* () {
-      const { env } = yield* sandbox
-      const keyFile = join(mkdtempSync(join(tmpdir(), "portal-cli-user-")), "user.nsec")
-      const generated = jsonLines((yield* portal(["keys", "generate", "--json", "--out", keyFile])).stdout)[0]
+  it.scopedLive(
+    "handshake prints the key of the user who opened the URL; `portal user` approves the login and pays",
+    () =>
+      Effect.gen(function* () {
+        const { env, info: sandboxInfo } = yield* sandbox
+        const keyFile = join(mkdtempSync(join(tmpdir(), "portal-cli-user-")), "user.nsec")
+        const generated = jsonLines((yield* portal(["keys", "generate", "--json", "--out", keyFile])).stdout)[0]
 
-      const handshake = yield* start(["handshake", "--json"], { env })
-      const started = JSON.parse(yield* handshake.line((l) => l.includes('"url"')))
-      assert.match(started.url, /^portal:\/\/npub1/)
+        const handshake = yield* start(["handshake", "--json"], { env })
+        const started = JSON.parse(yield* handshake.line((l) => l.includes('"url"')))
+        assert.match(started.url, /^portal:\/\/npub1/)
 
-      const user = yield* start([
-        "user",
-        started.url,
-        "--key-file",
-        keyFile,
-        "--approve-all",
-        "--max-requests",
-        "1",
-        "--json"
-      ])
-      const arrived = JSON.parse(yield* handshake.line((l) => l.includes('"key_handshake"')))
-      assert.strictEqual(arrived.main_key, generated.public_key)
-      assert.strictEqual(yield* handshake.exited, 0)
+        const user = yield* start(
+          ["user", started.url, "--key-file", keyFile, "--approve-all", "--max-requests", "2", "--json"],
+          { env: { PORTAL_USER_NWC_URL: sandboxInfo.user_nwc_url } }
+        )
+        const arrived = JSON.parse(yield* handshake.line((l) => l.includes('"key_handshake"')))
+        assert.strictEqual(arrived.main_key, generated.public_key)
+        assert.strictEqual(yield* handshake.exited, 0)
 
-      const auth = yield* portal(["auth", generated.npub, "--json"], { env })
-      assert.strictEqual(auth.code, 0, auth.stderr)
-      const [stream, answer] = jsonLines(auth.stdout)
-      assert.isString(stream.stream_id)
-      assert.strictEqual(answer.type, "authenticate_key")
-      assert.strictEqual(answer.user_key, generated.public_key)
-      assert.strictEqual(answer.status.status, "approved")
-      assert.lengthOf(answer.status.session_token.split("."), 3)
-      assert.strictEqual(yield* user.exited, 0)
-      const decisions = jsonLines(user.stdout())
-      assert.deepStrictEqual(
-        decisions.map((d) => [d.type, d.decision]),
-        [
-          ["handshake", undefined],
-          ["auth", "approved"]
-        ]
-      )
-    })
+        const auth = yield* portal(["auth", generated.npub, "--json"], { env })
+        assert.strictEqual(auth.code, 0, auth.stderr)
+        const [stream, answer] = jsonLines(auth.stdout)
+        assert.isString(stream.stream_id)
+        assert.strictEqual(answer.type, "authenticate_key")
+        assert.strictEqual(answer.user_key, generated.public_key)
+        assert.strictEqual(answer.status.status, "approved")
+        assert.lengthOf(answer.status.session_token.split("."), 3)
+
+        // paid from the sandbox's funded wallet over NWC; the daemon sees its own invoice settled
+        const payment = yield* portal(
+          ["pay", "single", generated.npub, "--amount", "5000", "--description", "Tea", "--json"],
+          {
+            env
+          }
+        )
+        assert.strictEqual(payment.code, 0, payment.stderr)
+        const statuses = jsonLines(payment.stdout)
+          .slice(1)
+          .map((e) => e.status.status)
+        assert.strictEqual(statuses.at(-1), "paid")
+        assert.include(statuses, "user_approved")
+
+        assert.strictEqual(yield* user.exited, 0)
+        const decisions = jsonLines(user.stdout())
+        assert.deepStrictEqual(
+          decisions.map((d) => [d.type, d.decision]),
+          [
+            ["handshake", undefined],
+            ["auth", "approved"],
+            ["payment", "paid"]
+          ]
+        )
+        assert.strictEqual(decisions[2].amount_msat, 5000)
+      })
   )
 
   it.scopedLive("--json output parses; bad input, a bad token and a declined login give one line and non-zero", () =>
@@ -129,7 +142,10 @@ describe("portal against a sandbox", () => {
       assert.strictEqual(result.code, 0, result.stdout + result.stderr)
       assert.include(result.stdout, "[1/4] Login with Portal")
       assert.include(result.stdout, "✔ logged in")
-      assert.match(result.stdout, /Demo finished: \d done, \d skipped, 0 failed/)
+      for (const step of ["✔ paid", "two periods billed and paid, then closed", "ticket burned at the mint"]) {
+        assert.include(result.stdout, step)
+      }
+      assert.include(result.stdout, "Demo finished: 4 done, 0 skipped, 0 failed")
     })
   )
 })

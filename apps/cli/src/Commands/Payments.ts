@@ -18,6 +18,7 @@ import {
   SinglePaymentRequest
 } from "@portal/api/PaymentsApi"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -275,7 +276,10 @@ export const invoice = Command.make("invoice").pipe(
   Command.withSubcommands([invoiceRequest, invoicePay])
 )
 
-const mintUrl = Options.text("mint").pipe(Options.withDescription("The mint URL"))
+const mintUrl = Options.text("mint").pipe(
+  Options.withFallbackConfig(Config.string("PORTAL_MINT_URL")),
+  Options.withDescription("The mint URL (env PORTAL_MINT_URL)")
+)
 const unit = Options.text("unit").pipe(
   Options.withDefault("sat"),
   Options.withDescription("The mint unit (default sat)")
@@ -285,8 +289,9 @@ const tokenFile = Options.file("token-file").pipe(
   Options.withDescription("Read the Cashu token from this file (default: stdin)")
 )
 const staticAuth = Options.redacted("static-auth-token").pipe(
+  Options.withFallbackConfig(Config.redacted("PORTAL_MINT_STATIC_AUTH")),
   Options.optional,
-  Options.withDescription("The mint's static auth token, when it needs one")
+  Options.withDescription("The mint's static auth token, when it needs one (env PORTAL_MINT_STATIC_AUTH)")
 )
 const readToken = (file: Option.Option<string>) =>
   Option.match(file, { onNone: () => Secrets.readStdin("token"), onSome: Secrets.readFile })

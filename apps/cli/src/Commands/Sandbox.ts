@@ -38,13 +38,19 @@ export const command = Command.make("sandbox", { ...Output.flags, port, demo }, 
           `  daemon       ${sandbox.url}`,
           `  relay        ${sandbox.relayUrl}`,
           `  user wallet  simulated, ${Sandbox.USER_BALANCE_MSAT} msat (NWC URI in the export block)`,
-          `  Cashu mint   ${Option.getOrElse(sandbox.mintUrl, () => "not available yet")}`,
+          `  Cashu mint   ${Option.getOrElse(sandbox.mintUrl, () => "none")} (units sat, ticket)`,
           `  data dir     ${sandbox.dataDir}`,
           "",
           `export PORTAL_URL=${sandbox.url}`,
           `export PORTAL_TOKEN=${token}`,
           `export PORTAL_USER_NWC_URL='${nwc}'`,
-          ...Option.match(sandbox.mintUrl, { onNone: () => [], onSome: (url) => [`export PORTAL_MINT_URL=${url}`] })
+          ...Option.match(sandbox.mintUrl, {
+            onNone: () => [],
+            onSome: (url) => [
+              `export PORTAL_MINT_URL=${url}`,
+              `export PORTAL_MINT_STATIC_AUTH=${Redacted.value(sandbox.mintStaticAuth)}`
+            ]
+          })
         ],
         {
           url: sandbox.url,
@@ -52,6 +58,7 @@ export const command = Command.make("sandbox", { ...Output.flags, port, demo }, 
           relay_url: sandbox.relayUrl,
           user_nwc_url: nwc,
           mint_url: Option.getOrNull(sandbox.mintUrl),
+          mint_static_auth: Redacted.value(sandbox.mintStaticAuth),
           data_dir: sandbox.dataDir
         }
       )

@@ -5,8 +5,10 @@
  * showing who asks and for what, or by flag (`--approve-all`, `--decline-all`). It runs until Ctrl-C, or until it
  * has answered `--max-requests` requests.
  *
- * Answered today: auth challenges (`@portal/user` Auth). Payment, subscription, invoice and Cashu requests are
- * answered once `@portal/user` implements their side.
+ * Answered: login challenges, single payments (paid from the user's wallet: `--nwc-url` / `PORTAL_USER_NWC_URL`,
+ * e.g. the sandbox's funded wallet), subscriptions (their billed periods are then paid without asking, within the
+ * authorisation, as the Portal app does), invoice requests (an invoice of the user's wallet; declining sends
+ * nothing, as there is no refusal on the wire) and Cashu requests (from the user's ecash, which direct tokens fill).
  *
  * The user's relays are the URL's relays unless `--relay` is given.
  *
@@ -17,20 +19,24 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Prompt from "@effect/cli/Prompt"
 import * as Keys from "@portal/nostr/Keys"
-import * as RelayPool from "@portal/nostr/RelayPool"
 import * as HandshakeUrl from "@portal/protocol/HandshakeUrl"
 import * as Auth from "@portal/user/Auth"
-import * as User from "@portal/user/User"
+import * as Ecash from "@portal/user/Ecash"
+import * as Invoices from "@portal/user/Invoices"
+import * as Payments from "@portal/user/Payments"
+import * as Recurring from "@portal/user/Recurring"
+import * as Currency from "@portal/protocol/Currency"
 import * as Config from "effect/Config"
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Output from "../Output.js"
 import * as Secrets from "../Secrets.js"
+import * as UserSide from "../UserSide.js"
 
 /**
  * How requests are answered.
@@ -43,7 +49,7 @@ export type Mode = "ask" | "approve" | "decline"
  * @category models
  */
 export interface Request {
-  readonly kind: "auth"
+  readonly kind: "auth" | "payment" | "subscription" | "invoice" | "cashu"
   readonly from: string
   readonly what: string
 }
@@ -69,6 +75,13 @@ export const decider = (mode: Mode, terminal: Context.Context<Prompt.Prompt.Envi
     )
   })
 
+/** An amount as the user reads it. */
+const amountText = (amount: number, currency: Currency.Currency): string =>
+  currency._tag === "Millisats" ? `${amount} msat` : `${(amount / 100).toFixed(2)} ${currency.code}`
+
+const optionalText = (label: string, value: Option.Option<string>) =>
+  Option.match(value, { onNone: () => "", onSome: (v) => ` ${label} "${v}"` })
+
 /**
  * Runs the user side until interrupted or `maxRequests` answers were sent.
  * @category running
@@ -80,6 +93,7 @@ export const run = (options: {
   readonly relays: ReadonlyArray<string>
   readonly mode: Mode
   readonly maxRequests: Option.Option<number>
+  readonly nwcUrl: Option.Option<Redacted.Redacted<string>>
 }) =>
   Effect.gen(function* () {
     const { flags } = options
@@ -88,12 +102,11 @@ export const run = (options: {
     )
     const keys = yield* Keys.fromSecret(options.secretKey)
     const relays = options.relays.length > 0 ? options.relays : url.relays
-    const context = yield* Layer.build(
-      User.layerLocal({ secretKey: options.secretKey, subscribeWait: "2 seconds" }).pipe(
-        Layer.provide(RelayPool.layerNode({ relays }))
-      )
-    )
-    const user = Context.get(context, User.User)
+    const { ecash, user } = yield* UserSide.make({
+      secretKey: options.secretKey,
+      relays,
+      wallet: Option.match(options.nwcUrl, { onNone: () => UserSide.noWallet, onSome: UserSide.nwcWallet })
+    })
     const terminal = yield* Effect.context<Prompt.Prompt.Environment>()
     const decide = yield* decider(options.mode, terminal)
     const done = yield* Deferred.make<void>()
@@ -104,23 +117,133 @@ export const run = (options: {
         ? Deferred.succeed(done, undefined)
         : Effect.void
     })
-
-    const challenges = yield* user.subscribeAuthChallenges
-    yield* challenges.pipe(
-      Stream.runForEach((challenge) =>
-        Effect.gen(function* () {
-          const from = Keys.npub(challenge.serviceKey)
-          const approve = yield* decide({ kind: "auth", from, what: "Login request" })
-          yield* user.respond(challenge, approve ? Auth.approve() : Auth.decline())
-          yield* Output.print(flags, `${approve ? "approved" : "declined"} login request from ${from}`, {
-            type: "auth",
-            service_key: challenge.serviceKey,
-            decision: approve ? "approved" : "declined"
-          })
-          yield* counted
-        }).pipe(
-          Effect.catchAll((error) => Output.note(flags, `could not answer a login request: ${Output.describe(error)}`))
+    const report = (kind: Request["kind"], line: string, data: Record<string, unknown>) =>
+      Effect.zipRight(Output.print(flags, line, { type: kind, ...data }), counted)
+    /** Answers every request of a stream, one failure never stopping the others. */
+    const answerAll = <A>(
+      what: string,
+      requests: Effect.Effect<Stream.Stream<A>, never, Scope.Scope>,
+      answer: (request: A) => Effect.Effect<void, unknown>
+    ) =>
+      Effect.flatMap(requests, (stream) =>
+        Effect.forkScoped(
+          Stream.runForEach(stream, (request) =>
+            answer(request).pipe(
+              Effect.catchAll((error) => Output.note(flags, `could not answer a ${what}: ${Output.describe(error)}`))
+            )
+          )
         )
+      )
+
+    yield* answerAll("login request", user.subscribeAuthChallenges, (challenge) =>
+      Effect.gen(function* () {
+        const from = Keys.npub(challenge.serviceKey)
+        const approve = yield* decide({ kind: "auth", from, what: "Login request" })
+        yield* user.respond(challenge, approve ? Auth.approve() : Auth.decline())
+        yield* report("auth", `${approve ? "approved" : "declined"} login request from ${from}`, {
+          service_key: challenge.serviceKey,
+          decision: approve ? "approved" : "declined"
+        })
+      })
+    )
+
+    yield* answerAll("payment request", user.subscribePaymentRequests, (request) =>
+      Effect.gen(function* () {
+        const from = Keys.npub(request.serviceKey)
+        const amount = amountText(request.amount, request.currency)
+        // billed periods of an authorised subscription are paid without asking (the subscription's checks decide)
+        const approve = Option.isSome(request.subscriptionId)
+          ? true
+          : yield* decide({
+              kind: "payment",
+              from,
+              what: `Payment request: ${amount} (${request.amountMsat} msat)${optionalText("for", request.description)}`
+            })
+        const outcome = yield* user.respondPayment(request, approve ? Payments.approve : Payments.reject())
+        const period = Option.match(request.subscriptionId, {
+          onNone: () => "",
+          onSome: (id) => ` (subscription ${id})`
+        })
+        const line =
+          outcome._tag === "Paid"
+            ? `paid ${amount}${period} to ${from}`
+            : outcome._tag === "Failed"
+              ? `payment of ${amount}${period} failed: ${outcome.reason}`
+              : `rejected payment of ${amount}${period}: ${outcome.reason}`
+        yield* report("payment", line, {
+          service_key: request.serviceKey,
+          amount_msat: request.amountMsat,
+          subscription_id: Option.getOrNull(request.subscriptionId),
+          decision: outcome._tag === "Paid" ? "paid" : outcome._tag === "Failed" ? "failed" : "rejected"
+        })
+      })
+    )
+
+    yield* answerAll("subscription request", user.subscribeRecurringRequests, (request) =>
+      Effect.gen(function* () {
+        const from = Keys.npub(request.serviceKey)
+        const amount = amountText(request.amount, request.currency)
+        const approve = yield* decide({
+          kind: "subscription",
+          from,
+          what: `Subscription request: ${amount} ${request.recurrence.calendar}${optionalText("for", request.description)}`
+        })
+        const sent = yield* user.respondRecurring(request, approve ? Recurring.authorize : Recurring.reject())
+        const id = Option.getOrNull(Option.map(sent.subscription, (s) => s.subscriptionId))
+        yield* report(
+          "subscription",
+          approve ? `authorised subscription ${id} (${amount})` : "rejected a subscription",
+          {
+            service_key: request.serviceKey,
+            subscription_id: id,
+            decision: approve ? "authorized" : "rejected"
+          }
+        )
+      })
+    )
+
+    yield* answerAll("invoice request", user.subscribeInvoiceRequests, (request) =>
+      Effect.gen(function* () {
+        const from = Keys.npub(request.requester)
+        const amount = amountText(request.amount, request.currency)
+        const approve = yield* decide({
+          kind: "invoice",
+          from,
+          what: `Invoice request: ${amount} (${request.amountMsat} msat)`
+        })
+        if (approve) yield* user.respondInvoice(request, Invoices.issue())
+        yield* report(
+          "invoice",
+          approve ? `sent an invoice for ${amount}` : "ignored an invoice request (no refusal exists)",
+          {
+            requester: request.requester,
+            decision: approve ? "issued" : "ignored"
+          }
+        )
+      })
+    )
+
+    yield* ecash.serve((request) =>
+      Effect.map(
+        decide({
+          kind: "cashu",
+          from: Keys.npub(request.serviceKey),
+          what: `Cashu request: ${request.amount} ${request.unit} from ${request.mintUrl}`
+        }),
+        (approve): Ecash.Decision => (approve ? { _tag: "Approve" } : { _tag: "Reject" })
+      )
+    )
+    yield* ecash.activity.pipe(
+      Stream.runForEach((activity) =>
+        activity._tag === "Answered"
+          ? report("cashu", `answered a Cashu request: ${activity.status}`, { decision: activity.status })
+          : activity._tag === "Received"
+            ? Output.print(flags, `received ${activity.amount} ${activity.unit} (Cashu)`, {
+                type: "cashu_received",
+                amount: activity.amount,
+                unit: activity.unit
+              })
+            : Output.note(flags, `Cashu: ${activity.detail}`)
       ),
       Effect.forkScoped
     )
@@ -145,6 +268,11 @@ const relay = Options.text("relay").pipe(
   Options.repeated,
   Options.withDescription("A relay the user reads from (default: the URL's relays); repeat for several")
 )
+const nwcUrl = Options.redacted("nwc-url").pipe(
+  Options.withFallbackConfig(Config.redacted("PORTAL_USER_NWC_URL")),
+  Options.optional,
+  Options.withDescription("The user's NWC wallet (env PORTAL_USER_NWC_URL; prefer the env var, the URI holds a secret)")
+)
 const maxRequests = Options.integer("max-requests").pipe(
   Options.optional,
   Options.withDescription("Exit after answering this many requests")
@@ -153,7 +281,16 @@ const maxRequests = Options.integer("max-requests").pipe(
 /** @category commands */
 export const command = Command.make(
   "user",
-  { ...Output.flags, url: Args.text({ name: "portal_url" }), keyFile, approveAll, declineAll, relay, maxRequests },
+  {
+    ...Output.flags,
+    url: Args.text({ name: "portal_url" }),
+    keyFile,
+    approveAll,
+    declineAll,
+    relay,
+    maxRequests,
+    nwcUrl
+  },
   (flags) =>
     Output.run(flags)(
       Effect.gen(function* () {
@@ -180,7 +317,8 @@ export const command = Command.make(
           url: flags.url,
           relays: flags.relay,
           mode: flags.approveAll ? "approve" : flags.declineAll ? "decline" : "ask",
-          maxRequests: flags.maxRequests
+          maxRequests: flags.maxRequests,
+          nwcUrl: flags.nwcUrl
         })
       })
     )
