@@ -218,6 +218,7 @@ interface FlowResult {
   readonly p50: number | null
   readonly p99: number | null
   readonly steps: Record<string, number>
+  readonly failedIn: Record<string, number>
 }
 
 const authFlow = async () => {
@@ -244,7 +245,7 @@ const authFlow = async () => {
     console.log(
       `auth-flow ${users} user(s): ${fmt(result.flowsPerSecond, 1)} flows/s, p50 ${fmt(result.p50 ?? NaN, 1)} ms, ` +
         `p99 ${fmt(result.p99 ?? NaN, 1)} ms (${result.flows} flows, ${result.failures} failed` +
-        `${result.firstFailure === null ? "" : `; first: ${result.firstFailure.slice(0, 160)}`}; mean ms per step: ` +
+        `${result.firstFailure === null ? "" : `; first: ${result.firstFailure.slice(0, 160)}, failed in ${JSON.stringify(result.failedIn)}`}; mean ms per completed step: ` +
         `${Object.entries(result.steps)
           .map(([step, ms]) => `${step} ${ms}`)
           .join(", ")})`

@@ -1,7 +1,7 @@
 /**
  * The user side of the auth-flow benchmark, run as its own process (`bench/server.ts` starts it): `users` users
- * (`@portal/user`, each with its own key, approving every challenge) on one relay pool, each running full flows back
- * to back for `durationMs`:
+ * (`@portal/user`, each with its own key and relay connection, as separate apps are, approving every challenge), each
+ * running full flows back to back for `durationMs`:
  *
  *   POST /key-handshake → the user sends the handshake → the `key_handshake` event (SSE) → POST /authenticate-key →
  *   the user approves → the `authenticate_key` event with status `approved` (SSE).
@@ -31,7 +31,6 @@ interface Config {
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config
 const daemon = new URL(config.daemon)
-const agent = new Http.Agent({ keepAlive: true, maxSockets: config.users * 2 + 4 })
 
 class FlowFailed extends Data.TaggedError("FlowFailed")<{ readonly message: string }> {}
 
@@ -45,7 +44,8 @@ const post = (path: string, body: unknown) =>
         port: daemon.port,
         path,
         method: "POST",
-        agent,
+        // a connection per request: a reused keep-alive socket that the server is closing fails a POST
+        agent: false,
         headers: {
           authorization: `Bearer ${config.token}`,
           "content-type": "application/json",
@@ -94,13 +94,22 @@ const firstEvent = (streamId: string) =>
 
 /** Time spent in each step of the flows, summed (ms). */
 const steps = { handshakePost: 0, handshakeEvent: 0, authPost: 0, authEvent: 0 }
+/** How many flows failed or timed out in each step. */
+const failedIn: Record<string, number> = {}
+const completed = { handshakePost: 0, handshakeEvent: 0, authPost: 0, authEvent: 0 }
 
 const timed = <A, E>(step: keyof typeof steps, effect: Effect.Effect<A, E>) =>
   Effect.suspend(() => {
     const t0 = performance.now()
-    return Effect.ensuring(
-      effect,
-      Effect.sync(() => (steps[step] += performance.now() - t0))
+    return effect.pipe(
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
+          if (exit._tag === "Success") {
+            steps[step] += performance.now() - t0
+            completed[step]++
+          } else failedIn[step] = (failedIn[step] ?? 0) + 1
+        })
+      )
     )
   })
 
@@ -121,8 +130,6 @@ const flow = (user: User.Service, publicKey: string) =>
   }).pipe(Effect.timeout("30 seconds"))
 
 const program = Effect.gen(function* () {
-  const pool = yield* Layer.build(RelayPool.layerNode({ relays: [config.relay] }))
-  yield* Context.get(pool, RelayPool.RelayPool).awaitOpen().pipe(Effect.timeout("10 seconds"))
   const users = yield* Effect.forEach(
     Array.from({ length: config.users }),
     () =>
@@ -132,8 +139,9 @@ const program = Effect.gen(function* () {
           User.layerLocal({
             secretKey: Redacted.make(Buffer.from(Redacted.value(keys.secretKey)).toString("hex")),
             subscribeWait: "1 second"
-          }).pipe(Layer.provide(Layer.succeedContext(pool)))
+          }).pipe(Layer.provideMerge(RelayPool.layerNode({ relays: [config.relay] })))
         )
+        yield* Context.get(context, RelayPool.RelayPool).awaitOpen().pipe(Effect.timeout("10 seconds"))
         const user = Context.get(context, User.User)
         yield* user.listen({ auth: Auth.approveAll })
         return { user, publicKey: keys.publicKey }
@@ -176,13 +184,16 @@ const program = Effect.gen(function* () {
       flowsPerSecond: (latencies.length / elapsed) * 1000,
       p50: percentile(50),
       p99: percentile(99),
-      /** mean ms per flow of each step */
+      failedIn,
+      /** mean ms per completed step */
       steps: Object.fromEntries(
-        Object.entries(steps).map(([step, ms]) => [step, Math.round(ms / Math.max(1, latencies.length))])
+        Object.entries(steps).map(([step, ms]) => [
+          step,
+          Math.round(ms / Math.max(1, completed[step as keyof typeof completed]))
+        ])
       )
     })
   )
-  agent.destroy()
 })
 
 program.pipe(Effect.scoped, NodeRuntime.runMain)
