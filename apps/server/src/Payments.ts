@@ -376,6 +376,21 @@ export const make = (options: Options) =>
                 Effect.as(input.streamId),
                 Effect.catchTag("StreamAlreadyExists", (e) => Effect.die(e))
               )
+        // the rate used travels in the request (current_exchange_rate) and is recorded here with the stream
+        yield* Effect.logInfo("single payment requested").pipe(
+          Effect.annotateLogs({
+            streamId,
+            requestId,
+            amount: input.amount,
+            currency: Currency.isMillisats(input.currency) ? "Millisats" : input.currency.code,
+            msat,
+            paymentHash: invoice.paymentHash,
+            ...Option.match(rate, {
+              onNone: () => ({}),
+              onSome: (r) => ({ rate: r.rate, rateSource: r.source, rateTime: r.time })
+            })
+          })
+        )
         return yield* start(
           singleKind,
           streamId,

@@ -427,6 +427,9 @@ export const make = (options: Options = {}) =>
           const status = event["status"]
           return typeof status === "object" && status !== null && Reflect.get(status, "status") === "paid"
         })
+        yield* Effect.logInfo(`subscription ${subscription.id}: period ${paid ? "paid" : "unpaid"}`).pipe(
+          Effect.annotateLogs({ streamId: pending, paymentsMade: subscription.paymentsMade + (paid ? 1 : 0) })
+        )
         if (paid) {
           const paidAt = Math.floor(DateTime.toEpochMillis(now) / 1000)
           const calendar = yield* Calendar.parse(recurrence.value.calendar).pipe(Effect.option)
