@@ -1,6 +1,7 @@
 /**
  * The `portal` process edge: runs `Cli.run` on argv with the Node context. Exit codes: 0 success, 1 a failed
- * command (its one line already printed), 2 bad usage (unknown flag or command, bad value), 130 interrupted.
+ * command (its one line already printed), 2 bad usage (unknown flag or command, bad value); Ctrl-C interrupts the
+ * command, which stops cleanly (exit 0).
  *
  * @since 0.1.0
  */

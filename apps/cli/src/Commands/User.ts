@@ -223,17 +223,7 @@ export const run = (options: {
       })
     )
 
-    yield* ecash.serve((request) =>
-      Effect.map(
-        decide({
-          kind: "cashu",
-          from: Keys.npub(request.serviceKey),
-          what: `Cashu request: ${request.amount} ${request.unit} from ${request.mintUrl}`
-        }),
-        (approve): Ecash.Decision => (approve ? { _tag: "Approve" } : { _tag: "Reject" })
-      )
-    )
-    yield* ecash.activity.pipe(
+    yield* (yield* ecash.activity).pipe(
       Stream.runForEach((activity) =>
         activity._tag === "Answered"
           ? report("cashu", `answered a Cashu request: ${activity.status}`, { decision: activity.status })
@@ -246,6 +236,17 @@ export const run = (options: {
             : Output.note(flags, `Cashu: ${activity.detail}`)
       ),
       Effect.forkScoped
+    )
+
+    yield* ecash.serve((request) =>
+      Effect.map(
+        decide({
+          kind: "cashu",
+          from: Keys.npub(request.serviceKey),
+          what: `Cashu request: ${request.amount} ${request.unit} from ${request.mintUrl}`
+        }),
+        (approve): Ecash.Decision => (approve ? { _tag: "Approve" } : { _tag: "Reject" })
+      )
     )
 
     const sent = yield* user.handshake(url)
