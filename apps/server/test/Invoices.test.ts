@@ -3,11 +3,16 @@
  * issues the invoice, then `POST /invoices/pay` with the daemon's `nwc` wallet (a real NIP-47 service on the loopback
  * relay over the same network); a user that never answers gives `error` `timeout` at `content.expires_at`.
  */
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import * as Keys from "@portal/nostr/Keys"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as Invoices from "@portal/user/Invoices"
+import * as Currency from "@portal/protocol/Currency"
+import { Amount, Msat, PublicKeyHex, UnixSeconds } from "@portal/protocol/Primitives"
+import * as InvoicesServer from "@portal/server/Invoices"
 import * as Bolt11 from "@portal/wallet/Bolt11"
+import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
+import * as Option from "effect/Option"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import {
@@ -98,4 +103,43 @@ describe("invoices", () => {
       })
     )
   })
+})
+
+describe("invoice response checks", () => {
+  it.live("±1 msat is accepted; a larger difference, no amount or a malformed invoice is an error event", () =>
+    Effect.gen(function* () {
+      const network = yield* SimulatedLightning.makeNetwork({ wallets: { issuer: 0 } })
+      const issuer = yield* network.wallet("issuer")
+      const key = PublicKeyHex.make("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+      const response = (invoice: string, paymentHash: Option.Option<string>) => ({
+        request: {
+          inner: {
+            requestId: "r",
+            amount: Amount.make(5000),
+            currency: Currency.millisats,
+            currentExchangeRate: Option.none(),
+            expiresAt: UnixSeconds.make(1),
+            description: Option.none(),
+            refundInvoice: Option.none()
+          },
+          mainKey: key,
+          recipient: key
+        },
+        invoice,
+        paymentHash
+      })
+      const invoice = yield* issuer.makeInvoice({ amountMsat: Msat.make(5001), description: "" })
+      assert.deepStrictEqual(yield* InvoicesServer.check(response(invoice.bolt11, Option.none()), 5000), {
+        type: "invoice_response",
+        data: { invoice: invoice.bolt11, payment_hash: "" }
+      })
+      assert.deepStrictEqual(yield* InvoicesServer.check(response(invoice.bolt11, Option.some("h")), 4998), {
+        type: "error",
+        data: { reason: "Invoice amount mismatch: got 5001 msat, expected 4998 msat (diff: 3 msat)" }
+      })
+      const malformed = yield* InvoicesServer.check(response("lnbc1nope", Option.none()), 5000)
+      assert.strictEqual(malformed.type, "error")
+      assert.match(String(malformed.data["reason"]), /^Invalid invoice: /)
+    })
+  )
 })
