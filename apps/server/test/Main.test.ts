@@ -47,7 +47,8 @@ const waitForHealth = async (port: number, deadlineMs: number) => {
     const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) }).catch(
       () => undefined
     )
-    if (response !== undefined) return response
+    // 503 "Server is starting" until the routes are attached
+    if (response !== undefined && response.status === 200) return response
     await new Promise((r) => setTimeout(r, 100))
   }
   return undefined
