@@ -94,6 +94,24 @@ describe("Cashu", () => {
     })
   )
 
+  it.scopedLive("reads and burns a legacy cashuA token", () =>
+    Effect.gen(function* () {
+      const mint = yield* ticketMint
+      const cashu = yield* cashuWith()
+      const token = yield* cashu.mint({ mintUrl: mint.url, unit: "ticket", amount: 3, staticAuthToken: staticAuth })
+      const { proofs } = yield* cashu.receive({ token })
+      // NUT-00 V3: "cashuA" + base64url of {"token":[{"mint","proofs"}],"unit","memo"}
+      const legacy =
+        "cashuA" +
+        Buffer.from(JSON.stringify({ token: [{ mint: mint.url, proofs }], unit: "ticket", memo: "old" })).toString(
+          "base64url"
+        )
+      const info = yield* Token.decode(legacy)
+      assert.deepStrictEqual([info.mintUrl, info.unit, info.amount, info.memo], [mint.url, "ticket", 3, "old"])
+      assert.strictEqual((yield* cashu.burn({ mintUrl: mint.url, unit: "ticket", token: legacy })).amount, 3)
+    })
+  )
+
   it.scopedLive("malformed tokens, mismatches, unknown units, bad URLs and unreachable mints are typed errors", () =>
     Effect.gen(function* () {
       const mint = yield* ticketMint
