@@ -56,6 +56,8 @@ export interface DaemonOptions {
   readonly pollInterval?: Duration.DurationInput
   /** Use this wallet in-process instead of NWC (the benchmark's baseline without the NWC round trips). */
   readonly directWallet?: Wallet.Service
+  /** Start with `wallet.ln_backend = none`. */
+  readonly noWallet?: boolean
 }
 
 export interface Daemon {
@@ -76,13 +78,15 @@ export const startDaemon = (options: DaemonOptions) =>
       pool: { backoff: { initial: "40 millis" } },
       subscribeWait: "1 second",
       httpClient: nip05Host,
-      wallet: {
-        layer:
-          options.directWallet === undefined
-            ? Wallet.layerNwc({ url: options.nwcUrl, pollInterval: options.pollInterval ?? "200 millis" })
-            : Layer.succeed(Wallet.Wallet, options.directWallet),
-        configured: true
-      },
+      wallet: options.noWallet
+        ? undefined
+        : {
+            layer:
+              options.directWallet === undefined
+                ? Wallet.layerNwc({ url: options.nwcUrl, pollInterval: options.pollInterval ?? "200 millis" })
+                : Layer.succeed(Wallet.Wallet, options.directWallet),
+            configured: true
+          },
       rates: { source: Rates.fixedSource({ EUR: eurRate }) },
       paymentTimeout: options.paymentTimeout ?? "20 seconds",
       recurring: { billingInterval: options.billingInterval ?? "200 millis", retryDelay: "1 second" }
