@@ -148,8 +148,9 @@ const program = Effect.gen(function* () {
       }),
     { concurrency: 10 }
   )
-  // the users' REQs reach the relay before the first challenge
-  yield* Effect.sleep("500 millis")
+  // the users' REQs reach the relay before the first challenge (challenges are ephemeral: a user whose REQ the relay
+  // has not registered yet misses it); User.listen does not expose its EOSE, so a margin that grows with the count
+  yield* Effect.sleep(`${500 + 25 * config.users} millis`)
   const latencies: Array<number> = []
   let failures = 0
   let firstFailure: string | undefined
