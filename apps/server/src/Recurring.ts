@@ -16,6 +16,8 @@
  *   down is billed once, not once per missed tick. An unpaid period is retried after `retryDelay`; after
  *   `maxFailures` consecutive unpaid periods the service closes the subscription. `max_payments` and `until` end
  *   it (status `completed`).
+ * - With several instances on one PostgreSQL database, only the holder of the `recurring_biller` operation's lease
+ *   bills (taken over by another instance when a crashed holder's lease expires).
  * - Close from the service (`close`): a 28007 `by_service: true` to the user's keys; billing stops.
  * - Close from the user: every 28007 addressed to us becomes a `closed_recurring_payment` event on the fixed stream
  *   (`recipient` = the signing key, `main_key` = the subscriber's main key when the signer is one of its subkeys),
@@ -104,6 +106,8 @@ export interface Options {
 }
 
 const requestKind = "recurring_payment"
+/** The singleton operation whose lease makes one instance the biller. */
+const billerKind = "recurring_biller"
 
 /** What the store keeps of a subscription besides its columns. */
 const SubscriptionData = Schema.Struct({
@@ -469,7 +473,18 @@ export const make = (options: Options = {}) =>
         )
       })
 
+    // One biller among the instances sharing a database (differences.md §o): the holder of this operation's lease.
+    const owner = randomUUID()
+    const lease = Duration.sum(Duration.times(billingInterval, 3), Duration.seconds(5))
+    yield* store.insertOperation({ kind: billerKind, id: "biller", payload: {} })
+    yield* Effect.addFinalizer(() => store.releaseOperations(owner).pipe(Effect.ignore))
+
     const tick = Effect.gen(function* () {
+      // SQLite is one daemon per file (an exclusive lock): no lease to wait for after a crash
+      if (store.backend === "pg") {
+        const claimed = yield* store.claimOperations({ owner, lease, kind: billerKind })
+        if (!claimed.some((operation) => operation.id === "biller")) return
+      }
       const now = yield* DateTime.now
       for (const subscription of yield* store.listSubscriptions({ status: "active" })) {
         yield* billing.withPermits(1)(

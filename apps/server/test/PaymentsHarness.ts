@@ -58,6 +58,8 @@ export interface DaemonOptions {
   readonly directWallet?: Wallet.Service
   /** Start with `wallet.ln_backend = none`. */
   readonly noWallet?: boolean
+  /** PostgreSQL instead of the SQLite `file` (several daemons on one database). */
+  readonly databaseUrl?: string
 }
 
 export interface Daemon {
@@ -90,7 +92,14 @@ export const startDaemon = (options: DaemonOptions) =>
       rates: { source: Rates.fixedSource({ EUR: eurRate }) },
       paymentTimeout: options.paymentTimeout ?? "20 seconds",
       recurring: { billingInterval: options.billingInterval ?? "200 millis", retryDelay: "1 second" }
-    }).pipe(Layer.provideMerge(Store.layerSqlite({ filename: options.file, retention: false })), Layer.orDie)
+    }).pipe(
+      Layer.provideMerge(
+        options.databaseUrl === undefined
+          ? Store.layerSqlite({ filename: options.file, retention: false })
+          : Store.layerPg({ url: Redacted.make(options.databaseUrl), retention: false })
+      ),
+      Layer.orDie
+    )
     const servicesContext = yield* Layer.buildWithScope(services, scope)
     const context = yield* Layer.buildWithScope(serverLayer({}, {}, {}, Layer.succeedContext(servicesContext)), scope)
     yield* Context.get(servicesContext, RelayPool.RelayPool).awaitOpen().pipe(Effect.timeout("5 seconds"), Effect.orDie)
