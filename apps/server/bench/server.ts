@@ -4,7 +4,7 @@
  * load generator (`bench/load.ts`), the relay (`bench/relay.ts`) and the user side (`bench/user.ts`). Prints:
  *
  * - HTTP: requests/s of `GET /health`, `GET /info` (bearer token) and `POST /key-handshake` (persisted: a stream, an
- *   operation and a relay listener per request) beside the raw `node:http` hello-world, each measured in two
+ *   operation and a relay listener per request) beside the raw `node:http` hello-world, each measured in three
  *   alternating rounds (best kept; the machine is shared), as `health-vs-node: <ratio>` lines;
  * - the full auth flow (handshake → authenticate → approved, `bench/user.ts`) at 1, 10 and 100 concurrent users:
  *   flows/s, p50 and p99, on a fresh daemon and relay;
@@ -34,7 +34,7 @@ const token = "bench-token-0123456789abcdef0123"
 const CONNECTIONS = 32
 const WARMUP_MS = 1_000
 const ROUND_MS = 4_000
-const ROUNDS = 2
+const ROUNDS = 3
 
 interface Child {
   readonly process: ChildProcess

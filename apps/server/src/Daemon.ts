@@ -95,7 +95,7 @@ const layerUnmapped = (startup: ProcessInput) =>
         subkey: Option.isSome(subkeyProof),
         dataDir: paths.dataDir
       }).pipe(Layer.provide(FetchHttpClient.layer))
-      return Layer.mergeAll(Http.HttpLayer, WebhooksLayer, ProfileLayer).pipe(
+      return Layer.mergeAll(Http.HttpLayer, ProfileLayer).pipe(
         Layer.provide(BuildInfo.layer(appDirectory)),
         Layer.provide(Auth.layerApiToken(secrets.authToken)),
         Layer.provide(HttpSettings.layer(settings.server)),
@@ -115,13 +115,14 @@ const layerUnmapped = (startup: ProcessInput) =>
             )
           )
         ),
-        // listens once the services (and the operations they resume) are up; released before them on shutdown
+        // listens once the services (and the operations they resume) are up; on shutdown in-flight requests finish
+        // first, then webhook attempts in flight (the outbox keeps the rest), then the services close
         Layer.provide(
           Http.layerNodeServer({
             host: settings.info.host,
             port: settings.info.port,
             shutdownGraceMs: settings.server.shutdownGraceMs
-          })
+          }).pipe(Layer.provideMerge(WebhooksLayer))
         ),
         Layer.provide(ServicesLayer),
         Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
