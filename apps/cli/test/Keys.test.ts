@@ -85,21 +85,4 @@ describe("portal keys / config", () => {
       assert.strictEqual(result.stdout, "")
     })
   )
-
-  it.live("--help of every command shows an example", () =>
-    Effect.gen(function* () {
-      for (const path of [
-        ["keys"],
-        ["keys", "generate"],
-        ["keys", "convert"],
-        ["keys", "from-mnemonic"],
-        ["config", "init"]
-      ]) {
-        const result = yield* portal([...path, "--help"])
-        assert.strictEqual(result.code, 0, path.join(" "))
-        assert.match(result.stdout, /Examples?:/, path.join(" "))
-        assert.include(result.stdout, `$ portal ${path.join(" ")}`, path.join(" "))
-      }
-    })
-  )
 })

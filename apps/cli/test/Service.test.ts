@@ -113,6 +113,83 @@ describe("portal against a sandbox", () => {
     })
   )
 
+  it.scopedLive("subscription, invoice and Cashu commands, answered by `portal user`", () =>
+    Effect.gen(function* () {
+      const { env, info: sandboxInfo } = yield* sandbox
+      const dir = mkdtempSync(join(tmpdir(), "portal-cli-money-"))
+      const keyFile = join(dir, "user.nsec")
+      const key = jsonLines((yield* portal(["keys", "generate", "--json", "--out", keyFile])).stdout)[0]
+      const handshake = yield* portal(["handshake", "--no-wait"], { env })
+      // human output: the QR code (half blocks), then the URL and the stream
+      assert.match(handshake.stdout, /[▀▄█]/)
+      const url = handshake.stdout.split("\n").find((l) => l.startsWith("portal://"))!
+      const user = yield* start(
+        ["user", url, "--key-file", keyFile, "--approve-all", "--max-requests", "3", "--json"],
+        {
+          env: { PORTAL_USER_NWC_URL: sandboxInfo.user_nwc_url }
+        }
+      )
+      yield* user.line((l) => l.includes('"handshake"'))
+
+      const recurring = yield* portal(
+        ["pay", "recurring", key.npub, "--amount", "1000", "--calendar", "daily", "--max-payments", "3", "--json"],
+        { env }
+      )
+      assert.strictEqual(recurring.code, 0, recurring.stderr)
+      const confirmed = jsonLines(recurring.stdout).at(-1)
+      assert.strictEqual(confirmed.status.status.status, "confirmed")
+      const close = yield* portal(
+        ["pay", "close", key.npub, "--subscription-id", confirmed.status.status.subscription_id, "--json"],
+        { env }
+      )
+      assert.strictEqual(close.code, 0, close.stderr)
+
+      const invoice = yield* portal(["invoice", "request", key.public_key, "--amount", "3000", "--json"], { env })
+      assert.strictEqual(invoice.code, 0, invoice.stderr)
+      assert.match(jsonLines(invoice.stdout).at(-1).invoice, /^lnbc30n1/)
+
+      // a ticket: minted by the daemon, sent to the user, asked back, burned
+      const mintEnv = {
+        ...env,
+        PORTAL_MINT_URL: sandboxInfo.mint_url,
+        PORTAL_MINT_STATIC_AUTH: sandboxInfo.mint_static_auth
+      }
+      const ticketFile = join(dir, "ticket")
+      const minted = yield* portal(["cashu", "mint", "--unit", "ticket", "--amount", "1", "--out", ticketFile], {
+        env: mintEnv
+      })
+      assert.strictEqual(minted.code, 0, minted.stderr)
+      assert.notInclude(minted.stdout, "cashu")
+      const sent = yield* portal(["cashu", "send", key.npub, "--token-file", ticketFile], { env: mintEnv })
+      assert.strictEqual(sent.code, 0, sent.stderr)
+      yield* user.line((l) => l.includes('"cashu_received"'))
+      const requested = yield* portal(["cashu", "request", key.npub, "--unit", "ticket", "--amount", "1", "--json"], {
+        env: mintEnv
+      })
+      assert.strictEqual(requested.code, 0, requested.stderr)
+      const token = jsonLines(requested.stdout).at(-1).status.token
+      const burned = yield* portal(["cashu", "burn", "--unit", "ticket", "--json"], { env: mintEnv, input: token })
+      assert.strictEqual(burned.code, 0, burned.stderr)
+      assert.deepStrictEqual(jsonLines(burned.stdout), [{ amount: 1 }])
+      const again = yield* portal(["cashu", "burn", "--unit", "ticket"], { env: mintEnv, input: token })
+      assert.strictEqual(again.code, 1)
+      assert.match(again.stderr, /^error: daemon answered 400: .*already spent/)
+      assert.notInclude(again.stderr, token)
+
+      assert.strictEqual(yield* user.exited, 0, user.stderr())
+      assert.deepStrictEqual(
+        jsonLines(user.stdout())
+          .filter((d) => d.decision !== undefined)
+          .map((d) => [d.type, d.decision]),
+        [
+          ["subscription", "authorized"],
+          ["invoice", "issued"],
+          ["cashu", "Success"]
+        ]
+      )
+    })
+  )
+
   it.live("a daemon that is down gives one clear line and exit 1", () =>
     Effect.gen(function* () {
       const port = yield* closedPort

@@ -10,16 +10,16 @@ import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { binPath, jsonLines, portal, sandbox, start } from "./CliProcess.js"
+import { binPath, jsonLines, portal, sandbox } from "./CliProcess.js"
 
 const tmux = (socket: string, ...args: ReadonlyArray<string>) =>
   Effect.sync(() => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" }))
 
-/** Waits until the pane shows `text` (20 s at most). */
-const screenShows = (socket: string, text: string) =>
-  tmux(socket, "capture-pane", "-p", "-t", "user").pipe(
+/** Waits until the pane of session `target` shows `text` (20 s at most). */
+const screenShows = (socket: string, text: string | RegExp, target = "user") =>
+  tmux(socket, "capture-pane", "-p", "-t", target).pipe(
     Effect.filterOrFail(
-      (screen) => screen.includes(text),
+      (screen) => (typeof text === "string" ? screen.includes(text) : text.test(screen)),
       (screen) => new Error(`the terminal never showed ${JSON.stringify(text)}; it shows:\n${screen}`)
     ),
     Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 200 }),
@@ -29,48 +29,65 @@ const screenShows = (socket: string, text: string) =>
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 describe("portal user, interactive", () => {
-  it.scopedLive("shows who asks for what and sends the answer typed at the prompt", () =>
-    Effect.gen(function* () {
-      const { env } = yield* sandbox
-      const keyFile = join(mkdtempSync(join(tmpdir(), "portal-cli-tty-")), "user.nsec")
-      const key = jsonLines((yield* portal(["keys", "generate", "--json", "--out", keyFile])).stdout)[0]
-      const handshake = jsonLines((yield* portal(["handshake", "--json", "--no-wait"], { env })).stdout)[0]
-      const daemon = jsonLines((yield* portal(["info", "--json"], { env })).stdout)[0]
+  it.scopedLive(
+    "shows who asks for what and sends the answer typed at the prompt; the service side shows a spinner",
+    () =>
+      Effect.gen(function* () {
+        const { env } = yield* sandbox
+        const keyFile = join(mkdtempSync(join(tmpdir(), "portal-cli-tty-")), "user.nsec")
+        const key = jsonLines((yield* portal(["keys", "generate", "--json", "--out", keyFile])).stdout)[0]
+        const handshake = jsonLines((yield* portal(["handshake", "--json", "--no-wait"], { env })).stdout)[0]
+        const daemon = jsonLines((yield* portal(["info", "--json"], { env })).stdout)[0]
 
-      const socket = `portal-cli-test-${randomBytes(4).toString("hex")}`
-      yield* Effect.acquireRelease(
-        tmux(
+        const socket = `portal-cli-test-${randomBytes(4).toString("hex")}`
+        yield* Effect.acquireRelease(
+          tmux(
+            socket,
+            "new-session",
+            "-d",
+            "-s",
+            "user",
+            "-x",
+            "160",
+            "-y",
+            "40",
+            `${quote(process.execPath)} ${quote(binPath)} user ${quote(handshake.url)} --key-file ${quote(keyFile)} ` +
+              `--max-requests 1; echo "exit=$?"; sleep 60`
+          ),
+          () => tmux(socket, "kill-server").pipe(Effect.ignore)
+        )
+        yield* screenShows(socket, "handshake sent")
+
+        // the service side in a terminal too: a spinner with the elapsed time and the last status while it waits
+        const envPrefix = Object.entries(env)
+          .map(([k, v]) => `${k}=${quote(v)}`)
+          .join(" ")
+        yield* tmux(
           socket,
           "new-session",
           "-d",
           "-s",
-          "user",
+          "service",
           "-x",
           "160",
           "-y",
-          "40",
-          `${quote(process.execPath)} ${quote(binPath)} user ${quote(handshake.url)} --key-file ${quote(keyFile)} ` +
-            `--max-requests 1; echo "exit=$?"; sleep 60`
-        ),
-        () => tmux(socket, "kill-server").pipe(Effect.ignore)
-      )
-      yield* screenShows(socket, "handshake sent")
+          "20",
+          `${envPrefix} ${quote(process.execPath)} ${quote(binPath)} auth ${key.public_key}; echo "exit=$?"; sleep 60`
+        )
+        yield* screenShows(socket, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d+\.\ds {2}waiting for the first event/, "service")
+        yield* screenShows(socket, "Login request from npub1")
+        const screen = yield* tmux(socket, "capture-pane", "-p", "-t", "user")
+        assert.include(
+          screen,
+          `Login request from ${(yield* portal(["keys", "convert", daemon.public_key, "--json"])).stdout.match(/npub1[0-9a-z]+/)![0]}`
+        )
+        yield* tmux(socket, "send-keys", "-t", "user", "y")
+        yield* tmux(socket, "send-keys", "-t", "user", "Enter")
 
-      const auth = yield* start(["auth", key.public_key, "--json"], { env })
-      yield* screenShows(socket, "Login request from npub1")
-      const screen = yield* tmux(socket, "capture-pane", "-p", "-t", "user")
-      assert.include(
-        screen,
-        `Login request from ${(yield* portal(["keys", "convert", daemon.public_key, "--json"])).stdout.match(/npub1[0-9a-z]+/)![0]}`
-      )
-      yield* tmux(socket, "send-keys", "-t", "user", "y")
-      yield* tmux(socket, "send-keys", "-t", "user", "Enter")
-
-      assert.strictEqual(yield* auth.exited, 0, auth.stderr())
-      const events = jsonLines(auth.stdout())
-      assert.strictEqual(events.at(-1).status.status, "approved")
-      yield* screenShows(socket, "approved login request from")
-      yield* screenShows(socket, "exit=0")
-    })
+        yield* screenShows(socket, `approved by ${key.public_key}`, "service")
+        yield* screenShows(socket, "exit=0", "service")
+        yield* screenShows(socket, "approved login request from")
+        yield* screenShows(socket, "exit=0")
+      })
   )
 })
