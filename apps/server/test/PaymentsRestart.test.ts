@@ -98,7 +98,7 @@ describe("single payments across restarts", () => {
         const streamId = yield* first.http(started("/payments/single", single(userKeys.publicKey)))
         yield* awaitSeen(seen, 1)
         yield* first.stop
-        yield* Effect.sleep("2 seconds")
+        yield* Effect.sleep("3 seconds")
         const second = yield* startDaemon(options)
         const restartedAt = yield* Clock.currentTimeMillis
         const [timeout, ...rest] = yield* second.http(awaitEvents(streamId, (events) => events.length > 0))
