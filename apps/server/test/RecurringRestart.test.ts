@@ -1,6 +1,7 @@
 /**
  * Subscriptions across daemon restarts (in-process: the daemon's scope is closed and a new daemon starts on the same
- * SQLite file with the same key). A period that fell due while the daemon was down is billed once when it starts;
+ * SQLite file with the same key). A pending subscription request is answered after a restart without being sent
+ * again. A period that fell due while the daemon was down is billed once when it starts;
  * another restart does not bill it again. The calendar is yearly (`*-01-01 00:00:00`), so after the first charge
  * nothing else is due during the test.
  */
@@ -10,7 +11,10 @@ import * as Keys from "@portal/nostr/Keys"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as Recurring from "@portal/user/Recurring"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import { authed, sendJson } from "./HttpServerTest.js"
 import {
   awaitBalance,
@@ -83,6 +87,52 @@ describe("recurring billing across restarts", () => {
         )
         const [subscription] = yield* user.subscriptions
         assert.strictEqual(subscription!.paymentsMade, 1)
+      })
+    )
+    it.scoped("a subscription request answered only after a restart: not sent again, the answer lands", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const file = yield* databaseFile
+        const keys = yield* Keys.generate
+        const asked = yield* Ref.make(0)
+        const release = yield* Deferred.make<void>()
+        const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          recurring: () =>
+            Ref.update(asked, (n) => n + 1).pipe(
+              Effect.zipRight(Deferred.await(release)),
+              Effect.as(Recurring.authorize)
+            )
+        })
+        const now = Math.floor((yield* nowMillis) / 1000)
+        const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const streamId = yield* first.http(
+          started("/payments/recurring", {
+            main_key: userKeys.publicKey,
+            payment_request: {
+              amount: 1000,
+              currency: "Millisats",
+              recurrence: { calendar: "*-01-01 00:00:00", first_payment_due: now + 3600 },
+              expires_at: now + 60
+            }
+          })
+        )
+        yield* Ref.get(asked).pipe(
+          Effect.filterOrFail(
+            (n) => n > 0,
+            () => "not yet"
+          ),
+          Effect.retry(Schedule.spaced("20 millis")),
+          Effect.timeout("20 seconds")
+        )
+        yield* first.stop
+        const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        yield* Deferred.succeed(release, undefined)
+        const [response, ...rest] = yield* second.http(awaitEvents(streamId, (events) => events.length > 0))
+        assert.deepStrictEqual(rest, [])
+        assert.strictEqual(response!.type, "recurring_payment_response", JSON.stringify(response))
+        assert.strictEqual((response!["status"] as { status: { status: string } }).status.status, "confirmed")
+        assert.strictEqual(yield* Ref.get(asked), 1)
       })
     )
   })
