@@ -110,6 +110,17 @@ describe("portal against a sandbox", () => {
       assert.strictEqual(declined.code, 1)
       assert.match(declined.stdout, /declined by/)
       assert.strictEqual(declined.stderr.trim(), `error: declined by ${key.public_key}: Not approved by user`)
+
+      // the stream can be read again: polled as JSON, or followed (already finished: returns at once)
+      const streamId = /^stream (\S+)$/m.exec(declined.stdout)![1]!
+      const polled = jsonLines((yield* portal(["events", streamId, "--json"], { env })).stdout)
+      assert.deepStrictEqual(
+        polled.map((e) => [e.index, e.type, e.status.status]),
+        [[0, "authenticate_key", "declined"]]
+      )
+      const followed = yield* portal(["events", streamId, "--follow"], { env })
+      assert.strictEqual(followed.code, 1)
+      assert.include(followed.stdout, "declined by")
     })
   )
 
@@ -200,6 +211,13 @@ describe("portal against a sandbox", () => {
         `error: cannot reach the daemon at http://127.0.0.1:${port}: ECONNREFUSED (is it running? check --url / PORTAL_URL)`
       )
       assert.strictEqual(result.stdout, "")
+      // --verbose adds the cause
+      const verbose = yield* portal(["info", "--verbose"], {
+        env: { PORTAL_URL: `http://127.0.0.1:${port}`, PORTAL_TOKEN: "x" }
+      })
+      assert.strictEqual(verbose.code, 1)
+      assert.include(verbose.stderr, "RequestError")
+      assert.isAbove(verbose.stderr.trim().split("\n").length, 1)
     })
   )
 
