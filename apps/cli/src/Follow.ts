@@ -36,7 +36,8 @@ export type Operation =
 export const verdict = (operation: Operation, event: Events.StreamEvent): Verdict => {
   switch (event.type) {
     case "error":
-      return "failure"
+      // a reusable handshake URL ends with `closed` once it is closed: its normal end
+      return operation === "static-handshake" && event.reason === "closed" ? "success" : "failure"
     case "key_handshake":
       return operation === "static-handshake" ? "continue" : "success"
     case "authenticate_key":
