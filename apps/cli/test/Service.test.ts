@@ -111,6 +111,14 @@ describe("portal against a sandbox", () => {
       assert.match(declined.stdout, /declined by/)
       assert.strictEqual(declined.stderr.trim(), `error: declined by ${key.public_key}: Not approved by user`)
 
+      // a reusable URL: followed until closed, which ends the follower successfully
+      const door = yield* start(["handshake", "--static-token", "front-door", "--json"], { env })
+      const doorStream = JSON.parse(yield* door.line((l) => l.includes('"url"'))).stream_id
+      const closed = yield* portal(["handshake", "close", doorStream, "--json"], { env })
+      assert.deepStrictEqual(jsonLines(closed.stdout), [{ stream_id: doorStream, closed: true }])
+      assert.strictEqual(yield* door.exited, 0, door.stderr())
+      assert.strictEqual(JSON.parse(yield* door.line((l) => l.includes('"error"'))).reason, "closed")
+
       // the stream can be read again: polled as JSON, or followed (already finished: returns at once)
       const streamId = /^stream (\S+)$/m.exec(declined.stdout)![1]!
       const polled = jsonLines((yield* portal(["events", streamId, "--json"], { env })).stdout)
