@@ -231,14 +231,13 @@ export const make = (options: Options) =>
           )
         const monitor = (hash: Bolt11.PaymentHash) =>
           wallet.awaitSettlement(hash).pipe(
-            Effect.flatMap((settlement) =>
-              settlement._tag === "Settled" && Bolt11.preimageMatches(settlement.preimage, hash)
-                ? end({ status: "paid", preimage: settlement.preimage })
-                : end({ status: "timeout" })
-            ),
-            Effect.catchAll((e) =>
-              e._tag === "StoreFailure" ? Effect.fail(e) : end(walletErrorStatus(e as WalletError))
-            )
+            Effect.matchEffect({
+              onFailure: (e) => end(walletErrorStatus(e)),
+              onSuccess: (settlement) =>
+                settlement._tag === "Settled" && Bolt11.preimageMatches(settlement.preimage, hash)
+                  ? end({ status: "paid", preimage: settlement.preimage })
+                  : end({ status: "timeout" })
+            })
           )
         const startMonitor = Effect.gen(function* () {
           if (payload.paymentHash === undefined || state.monitoring) return

@@ -124,6 +124,7 @@ const decodeRecurrence = Schema.decodeUnknownOption(Messages.RecurrenceInfo)
 const encodeRecurrence = Schema.encode(Messages.RecurrenceInfo)
 const encodeRecurringStatus = Schema.encode(Messages.RecurringPaymentStatus)
 const decodeCurrency = Schema.decodeUnknownOption(Currency.Currency)
+const decodeAmount = Schema.decodeUnknownOption(Primitives.Amount)
 const encodeCurrency = Schema.encodeSync(Currency.Currency)
 
 const Payload = Schema.Struct({ ...Conversing.Outgoing.fields, description: Schema.NullOr(Schema.String) })
@@ -378,13 +379,16 @@ export const make = (options: Options = {}) =>
     const send = (subscription: Model.Subscription, data: SubscriptionData, streamId: string) =>
       Effect.gen(function* () {
         const currency = decodeCurrency(subscription.currency)
-        if (Option.isNone(currency)) return yield* Effect.logError(`subscription ${subscription.id}: bad currency`)
+        const amount = decodeAmount(subscription.amount)
+        if (Option.isNone(currency) || Option.isNone(amount)) {
+          return yield* Effect.logError(`subscription ${subscription.id}: unreadable amount or currency`)
+        }
         yield* payments
           .single({
             mainKey: subscription.mainKey,
             subkeys: data.subkeys,
             description: data.description ?? "Subscription payment",
-            amount: subscription.amount as Amount,
+            amount: amount.value,
             currency: currency.value,
             authToken: Option.fromNullable(data.authToken),
             subscriptionId: Option.some(subscription.id),
