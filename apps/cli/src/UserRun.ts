@@ -64,6 +64,10 @@ export const decider = (mode: Mode, terminal: Context.Context<Prompt.Prompt.Envi
 const amountText = (amount: number, currency: Currency.Currency): string =>
   currency._tag === "Millisats" ? `${amount} msat` : `${(amount / 100).toFixed(2)} ${currency.code}`
 
+/** A fiat amount with what it costs in msat. */
+const withMsat = (amount: string, currency: Currency.Currency, msat: number): string =>
+  currency._tag === "Millisats" ? amount : `${amount} (${msat} msat)`
+
 const optionalText = (label: string, value: Option.Option<string>) =>
   Option.match(value, { onNone: () => "", onSome: (v) => ` ${label} "${v}"` })
 
@@ -142,7 +146,7 @@ export const run = (options: {
           : yield* decide({
               kind: "payment",
               from,
-              what: `Payment request: ${amount} (${request.amountMsat} msat)${optionalText("for", request.description)}`
+              what: `Payment request: ${withMsat(amount, request.currency, request.amountMsat)}${optionalText("for", request.description)}`
             })
         const outcome = yield* user.respondPayment(request, approve ? Payments.approve : Payments.reject())
         const period = Option.match(request.subscriptionId, {
@@ -194,7 +198,7 @@ export const run = (options: {
         const approve = yield* decide({
           kind: "invoice",
           from,
-          what: `Invoice request: ${amount} (${request.amountMsat} msat)`
+          what: `Invoice request: ${withMsat(amount, request.currency, request.amountMsat)}`
         })
         if (approve) yield* user.respondInvoice(request, Invoices.issue())
         yield* report(

@@ -30,7 +30,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 describe("portal user, interactive", () => {
   it.scopedLive(
-    "shows who asks for what and sends the answer typed at the prompt; the service side shows a spinner",
+    "shows who asks for what (a login, a payment) and sends the answer typed at the prompt; the service side shows a spinner",
     () =>
       Effect.gen(function* () {
         const { env } = yield* sandbox
@@ -52,7 +52,7 @@ describe("portal user, interactive", () => {
             "-y",
             "40",
             `${quote(process.execPath)} ${quote(binPath)} user ${quote(handshake.url)} --key-file ${quote(keyFile)} ` +
-              `--max-requests 1; echo "exit=$?"; sleep 60`
+              `--max-requests 2; echo "exit=$?"; sleep 60`
           ),
           () => tmux(socket, "kill-server").pipe(Effect.ignore)
         )
@@ -87,6 +87,28 @@ describe("portal user, interactive", () => {
         yield* screenShows(socket, `approved by ${key.public_key}`, "service")
         yield* screenShows(socket, "exit=0", "service")
         yield* screenShows(socket, "approved login request from")
+
+        // a payment request: the prompt shows the amount and what for; "n" rejects it and the service exits 1
+        yield* tmux(socket, "kill-session", "-t", "service")
+        yield* tmux(
+          socket,
+          "new-session",
+          "-d",
+          "-s",
+          "service",
+          "-x",
+          "160",
+          "-y",
+          "20",
+          `${envPrefix} ${quote(process.execPath)} ${quote(binPath)} pay single ${key.public_key} --amount 5000 ` +
+            `--description Tea; echo "exit=$?"; sleep 60`
+        )
+        yield* screenShows(socket, 'Payment request: 5000 msat for "Tea" from npub1')
+        yield* tmux(socket, "send-keys", "-t", "user", "n")
+        yield* tmux(socket, "send-keys", "-t", "user", "Enter")
+        yield* screenShows(socket, "rejected by the user: User rejected", "service")
+        yield* screenShows(socket, "exit=1", "service")
+        yield* screenShows(socket, "rejected payment of 5000 msat")
         yield* screenShows(socket, "exit=0")
       })
   )
