@@ -29,7 +29,7 @@ export const portal = (
     let stderr = ""
     child.stdout.on("data", (chunk) => (stdout += String(chunk)))
     child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000)
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000)
     child.once("close", (code) => {
       clearTimeout(timer)
       resume(Effect.succeed({ code, stdout, stderr }))
@@ -86,7 +86,7 @@ export const start = (
       const running: Running = {
         stdout: () => stdout,
         stderr: () => stderr,
-        line: (predicate, timeoutMs = 30_000) =>
+        line: (predicate, timeoutMs = 60_000) =>
           Effect.async<string>((resume) => {
             const check = () => {
               const found = complete().find(predicate)

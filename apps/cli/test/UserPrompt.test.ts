@@ -12,17 +12,20 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { binPath, jsonLines, portal, sandbox } from "./CliProcess.js"
 
+/** Generous: every step is a process start on a machine that may be running the whole suite. */
+const TIMEOUT = 180_000
+
 const tmux = (socket: string, ...args: ReadonlyArray<string>) =>
   Effect.sync(() => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" }))
 
-/** Waits until the pane of session `target` shows `text` (20 s at most). */
+/** Waits until the pane of session `target` shows `text` (40 s at most). */
 const screenShows = (socket: string, text: string | RegExp, target = "user") =>
   tmux(socket, "capture-pane", "-p", "-t", target).pipe(
     Effect.filterOrFail(
       (screen) => (typeof text === "string" ? screen.includes(text) : text.test(screen)),
       (screen) => new Error(`the terminal never showed ${JSON.stringify(text)}; it shows:\n${screen}`)
     ),
-    Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 200 }),
+    Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 400 }),
     Effect.orDie
   )
 
@@ -110,6 +113,7 @@ describe("portal user, interactive", () => {
         yield* screenShows(socket, "exit=1", "service")
         yield* screenShows(socket, "rejected payment of 5000 msat")
         yield* screenShows(socket, "exit=0")
-      })
+      }),
+    TIMEOUT
   )
 })
