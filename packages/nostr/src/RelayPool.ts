@@ -9,6 +9,13 @@
  * - `subscribe(filters)` → `Stream` of events, each **verified first** (`Event.Verifier`), re-checked against the
  *   filters locally (relays are not trusted to filter), and de-duplicated by id across relays and reconnects with a
  *   bounded per-subscription cache. Subscription ids follow the reference: `"p0"` + 30 alphanumerics.
+ * - At most `maxSubscriptions` relay subscriptions are open per connection (relays cap them: `@nostr-relay/core`
+ *   silently evicts the least recently used beyond 20, strfry answers `CLOSED`). Beyond that, subscriptions share a
+ *   relay subscription: its `REQ` is re-sent with the union of their filters (filters that differ only in `authors`
+ *   are merged into one), members already confirmed get `since` raised to when they were first sent (minus the slack)
+ *   so stored events are not replayed, and every event is delivered to each member whose own filters it matches. A
+ *   `CLOSED` from a relay is never ignored: the subscription is moved into another relay subscription (and the limit
+ *   lowered), or re-sent after a backoff when it is the only one.
  * - `publish(event)` → an outcome per relay: accepted, rejected (with the relay's message), timed out, or queued
  *   for retry when the relay is down (dropped when the bounded retry queue is full). Queued events are re-sent when
  *   the relay comes back, until they expire.
@@ -21,6 +28,7 @@
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Socket from "@effect/platform/Socket"
+import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -33,6 +41,7 @@ import * as Exit from "effect/Exit"
 import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Order from "effect/Order"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
@@ -74,6 +83,8 @@ export interface Options {
   readonly retryTimeToLive?: Duration.DurationInput
   /** Frames buffered from all relays before new ones are dropped (default 16 384). */
   readonly inboundCapacity?: number
+  /** Relay subscriptions per connection; more subscriptions share them (default 16). */
+  readonly maxSubscriptions?: number
 }
 
 /**
@@ -130,7 +141,7 @@ export const isDelivered = (result: PublishResult): boolean => result.outcomes.s
  * @category models
  */
 export interface Subscription {
-  /** The relay subscription id (`p0…`). */
+  /** This subscription's id (`p0…`); it travels on a relay subscription of the same id unless merged into another. */
   readonly id: string
   /** Verified, filter-checked, de-duplicated events. */
   readonly events: Stream.Stream<Event.NostrEvent>
@@ -218,10 +229,24 @@ interface SubEntry {
   readonly filters: ReadonlyArray<Filter.Filter>
   readonly queue: Queue.Queue<Event.NostrEvent>
   readonly seen: BoundedSet<string>
-  /** Relays that received this subscription's REQ at least once. */
-  readonly sentTo: Set<string>
+  /** When this subscription's filters first went to each relay (epoch millis). */
+  readonly sentAt: Map<string, number>
+  /** Relays that answered `EOSE` to a REQ carrying its full filters: it has their stored events. */
+  readonly confirmed: Set<string>
   readonly eosePending: Set<string>
   readonly eose: Deferred.Deferred<void>
+  /** The relay subscription it travels on. */
+  wire: Wire
+}
+
+/** A subscription as relays see it: one id, the union of its members' filters. */
+interface Wire {
+  readonly id: string
+  readonly members: Set<SubEntry>
+  /** Per relay: the REQs awaiting their `EOSE`, oldest first, each with the members it confirms. */
+  readonly awaiting: Map<string, Array<ReadonlyArray<SubEntry>>>
+  /** Per relay: consecutive `CLOSED` answers (for the re-send backoff). */
+  readonly closedCount: Map<string, number>
 }
 
 interface RetryEntry {
@@ -257,13 +282,16 @@ export const make = (
     const subscriptionBuffer = options.subscriptionBuffer ?? 4096
     const retryCapacity = options.retryCapacity ?? 512
     const retryTimeToLive = millis(options.retryTimeToLive ?? "5 minutes")
+    let maxWires = Math.max(1, options.maxSubscriptions ?? 16)
 
     const relays = new Map<string, RelayEntry>()
     const subs = new Map<string, SubEntry>()
+    const wires = new Map<string, Wire>()
     const retry = new Map<string, RetryEntry>()
     const fibers = yield* FiberMap.make<string>()
     const changes = yield* PubSub.sliding<RelayStatus>(256)
     const inbound = yield* Queue.dropping<Inbound>(options.inboundCapacity ?? 16_384)
+    const poolScope = yield* Effect.scope
 
     const setStatus = (entry: RelayEntry, status: Omit<RelayStatus, "url">) => {
       const full: RelayStatus = { url: entry.url, ...status }
@@ -273,20 +301,85 @@ export const make = (
     const send = (entry: RelayEntry, frame: string): boolean =>
       entry.outbox !== undefined && Queue.unsafeOffer(entry.outbox, frame)
 
-    const sendReq = (entry: RelayEntry, sub: SubEntry): boolean => {
-      const filters =
-        sub.sentTo.has(entry.url) && entry.lostAt !== undefined
-          ? sub.filters.map((filter) =>
-              Filter.withSinceAtLeast(filter, Math.max(0, Math.floor(entry.lostAt! / 1000) - slackSeconds))
-            )
-          : sub.filters
-      sub.sentTo.add(entry.url)
-      return send(entry, JSON.stringify(["REQ", sub.id, ...filters]))
+    /**
+     * A member's filters as sent to `entry`: unchanged until the relay confirmed them with an `EOSE`; after that with
+     * `since` raised to when they were first sent or the connection was lost (minus the slack), so a re-sent or
+     * resumed REQ brings what was missed and not what was already delivered.
+     */
+    const memberFilters = (entry: RelayEntry, sub: SubEntry, now: number): ReadonlyArray<Filter.Filter> => {
+      const sentAt = sub.sentAt.get(entry.url)
+      if (sentAt === undefined) sub.sentAt.set(entry.url, now)
+      if (sentAt === undefined || !sub.confirmed.has(entry.url)) return sub.filters
+      const base = Math.max(sentAt, entry.lostAt ?? 0)
+      // rounded down to the minute (never later than needed), so that members' filters merge
+      const since = Math.max(0, Math.floor((Math.floor(base / 1000) - slackSeconds) / 60) * 60)
+      return sub.filters.map((filter) => Filter.withSinceAtLeast(filter, since))
+    }
+
+    /** Sends `wire`'s REQ to `entry`; `confirms` are the members whose `EOSE` from this relay it brings. */
+    const sendWire = (entry: RelayEntry, wire: Wire, confirms: ReadonlyArray<SubEntry>, now: number): boolean => {
+      const filters = mergeFilters([...wire.members].flatMap((sub) => memberFilters(entry, sub, now)))
+      if (!send(entry, JSON.stringify(["REQ", wire.id, ...filters]))) return false
+      const queue = wire.awaiting.get(entry.url)
+      if (queue === undefined) wire.awaiting.set(entry.url, [confirms])
+      else queue.push(confirms)
+      return true
     }
 
     const eoseFrom = (sub: SubEntry, url: string) => {
       if (sub.eosePending.delete(url) && sub.eosePending.size === 0) Deferred.unsafeDone(sub.eose, Exit.void)
     }
+
+    /** Moves every member of `from` into `to` and re-sends `to` (and closes `from`) on every open relay. */
+    const mergeWire = (from: Wire, to: Wire, now: number) => {
+      wires.delete(from.id)
+      const moved = [...from.members]
+      for (const sub of moved) {
+        sub.wire = to
+        to.members.add(sub)
+      }
+      for (const entry of relays.values()) {
+        if (entry.outbox === undefined) continue
+        send(entry, JSON.stringify(["CLOSE", from.id]))
+        sendWire(entry, to, moved, now)
+      }
+    }
+
+    /** A relay ended one of our subscriptions: never leave its members deaf. */
+    const onClosedSubscription = (entry: RelayEntry, wire: Wire, reason: string) =>
+      Effect.gen(function* () {
+        // what that REQ would have confirmed, it will not: release the waiters, and send full filters next time
+        for (const confirms of wire.awaiting.get(entry.url) ?? []) for (const sub of confirms) eoseFrom(sub, entry.url)
+        wire.awaiting.delete(entry.url)
+        for (const sub of wire.members) sub.confirmed.delete(entry.url)
+        const now = yield* Clock.currentTimeMillis
+        const others = [...wires.values()].filter((other) => other !== wire)
+        yield* Effect.logWarning("relay closed a subscription").pipe(
+          Effect.annotateLogs({ relay: entry.url, reason, subscriptions: wires.size })
+        )
+        if (others.length > 0) {
+          // most likely a subscription limit: stay under it from now on
+          maxWires = Math.max(1, Math.min(maxWires, wires.size - 1))
+          const target = others.reduce((a, b) => (b.members.size < a.members.size ? b : a))
+          return mergeWire(wire, target, now)
+        }
+        const count = (wire.closedCount.get(entry.url) ?? 0) + 1
+        wire.closedCount.set(entry.url, count)
+        const outbox = entry.outbox
+        const delay = Math.min(backoffMax, backoffInitial * 2 ** (count - 1))
+        yield* Effect.sleep(Duration.millis(delay)).pipe(
+          Effect.zipRight(
+            Effect.flatMap(Clock.currentTimeMillis, (at) =>
+              Effect.sync(() => {
+                if (wires.get(wire.id) === wire && entry.outbox === outbox && outbox !== undefined) {
+                  sendWire(entry, wire, [], at)
+                }
+              })
+            )
+          ),
+          Effect.forkIn(poolScope)
+        )
+      })
 
     const enqueueRetry = (url: string, event: Event.NostrEvent, now: number): Outcome => {
       const existing = retry.get(event.id)
@@ -323,7 +416,8 @@ export const make = (
       Effect.gen(function* () {
         entry.outbox = outbox
         yield* setStatus(entry, { state: "open", attempts: 0, lastError: Option.none(), retryAt: Option.none() })
-        for (const sub of subs.values()) sendReq(entry, sub)
+        const now = yield* Clock.currentTimeMillis
+        for (const wire of wires.values()) sendWire(entry, wire, [...wire.members], now)
         const retried = flushRetry(entry, yield* Clock.currentTimeMillis)
         yield* Effect.logDebug("relay open").pipe(
           Effect.annotateLogs({ relay: entry.url, subscriptions: subs.size, retried })
@@ -335,6 +429,7 @@ export const make = (
       if (wasOpen) entry.lostAt = now
       for (const deferred of entry.pendingOk.values()) Deferred.unsafeDone(deferred, Exit.succeed(Disconnected))
       entry.pendingOk.clear()
+      for (const wire of wires.values()) wire.awaiting.delete(entry.url)
       for (const sub of subs.values()) eoseFrom(sub, entry.url)
     }
 
@@ -349,13 +444,13 @@ export const make = (
       const type: unknown = message[0]
       switch (type) {
         case "EVENT": {
-          const sub = typeof message[1] === "string" ? subs.get(message[1]) : undefined
-          if (sub === undefined) return Effect.void
+          const wire = typeof message[1] === "string" ? wires.get(message[1]) : undefined
+          if (wire === undefined) return Effect.void
           const raw: unknown = message[2]
           const rawId =
             typeof raw === "object" && raw !== null && "id" in raw && typeof raw.id === "string" ? raw.id : undefined
-          // an id already delivered on this subscription was verified then; drop the copy without re-verifying
-          if (rawId !== undefined && sub.seen.has(rawId)) return Effect.void
+          // an id already delivered to every member was verified then; drop the copy without re-verifying
+          if (rawId !== undefined && [...wire.members].every((sub) => sub.seen.has(rawId))) return Effect.void
           const decoded = verifier.decodeEither(raw)
           if (Either.isLeft(decoded)) {
             return Effect.logDebug("dropped an invalid event").pipe(
@@ -363,8 +458,9 @@ export const make = (
             )
           }
           const event = decoded.right
-          if (!Filter.matchesAny(sub.filters, event)) return Effect.void
-          if (sub.seen.add(event.id)) Queue.unsafeOffer(sub.queue, event)
+          for (const sub of wire.members) {
+            if (Filter.matchesAny(sub.filters, event) && sub.seen.add(event.id)) Queue.unsafeOffer(sub.queue, event)
+          }
           return Effect.void
         }
         case "OK": {
@@ -378,16 +474,19 @@ export const make = (
           return Effect.void
         }
         case "EOSE": {
-          const sub = typeof message[1] === "string" ? subs.get(message[1]) : undefined
-          if (sub !== undefined) eoseFrom(sub, entry.url)
+          const wire = typeof message[1] === "string" ? wires.get(message[1]) : undefined
+          const confirms = wire?.awaiting.get(entry.url)?.shift()
+          if (wire !== undefined) wire.closedCount.delete(entry.url)
+          for (const sub of confirms ?? []) {
+            sub.confirmed.add(entry.url)
+            eoseFrom(sub, entry.url)
+          }
           return Effect.void
         }
         case "CLOSED": {
-          const sub = typeof message[1] === "string" ? subs.get(message[1]) : undefined
-          if (sub !== undefined) eoseFrom(sub, entry.url)
-          return Effect.logWarning("relay closed a subscription").pipe(
-            Effect.annotateLogs({ relay: entry.url, reason: String(message[2] ?? "") })
-          )
+          const wire = typeof message[1] === "string" ? wires.get(message[1]) : undefined
+          if (wire === undefined) return Effect.void
+          return onClosedSubscription(entry, wire, String(message[2] ?? ""))
         }
         case "NOTICE":
           return Effect.logDebug("relay notice").pipe(
@@ -522,18 +621,31 @@ export const make = (
     const register = (filters: ReadonlyArray<Filter.Filter>) =>
       Effect.acquireRelease(
         Effect.gen(function* () {
+          const id = yield* randomId("p0")
+          const now = yield* Clock.currentTimeMillis
+          const wire: Wire =
+            wires.size < maxWires
+              ? { id, members: new Set(), awaiting: new Map(), closedCount: new Map() }
+              : [...wires.values()].reduce((a, b) => (b.members.size < a.members.size ? b : a))
           const sub: SubEntry = {
-            id: yield* randomId("p0"),
+            id,
             filters,
             queue: yield* Queue.sliding<Event.NostrEvent>(subscriptionBuffer),
             seen: new BoundedSet(dedupCapacity),
-            sentTo: new Set(),
+            sentAt: new Map(),
+            confirmed: new Set(),
             eosePending: new Set(),
-            eose: yield* Deferred.make<void>()
+            eose: yield* Deferred.make<void>(),
+            wire
           }
           subs.set(sub.id, sub)
+          wires.set(wire.id, wire)
+          wire.members.add(sub)
           for (const entry of relays.values()) {
-            if (entry.outbox !== undefined && sendReq(entry, sub)) sub.eosePending.add(entry.url)
+            if (entry.outbox === undefined) continue
+            // pending before sending: the member's filters go in full until this relay confirms them
+            sub.eosePending.add(entry.url)
+            if (!sendWire(entry, wire, [sub], now)) sub.eosePending.delete(entry.url)
           }
           if (sub.eosePending.size === 0) yield* Deferred.succeed(sub.eose, undefined)
           return sub
@@ -541,7 +653,14 @@ export const make = (
         (sub) =>
           Effect.gen(function* () {
             subs.delete(sub.id)
-            for (const entry of relays.values()) send(entry, JSON.stringify(["CLOSE", sub.id]))
+            const wire = sub.wire
+            wire.members.delete(sub)
+            // a shared relay subscription keeps the leaver's filters until its next REQ: extra events are dropped
+            // by the members' own filters
+            if (wire.members.size === 0 && wires.get(wire.id) === wire) {
+              wires.delete(wire.id)
+              for (const entry of relays.values()) send(entry, JSON.stringify(["CLOSE", wire.id]))
+            }
             yield* Queue.shutdown(sub.queue)
           })
       )
@@ -641,6 +760,38 @@ export const make = (
       publish
     })
   })
+
+/**
+ * Filters that differ only in `authors` become one filter with the union of the authors (a shared relay subscription
+ * of many conversations then costs the relay one filter per shape, not one per conversation); the rest is unchanged.
+ */
+const mergeFilters = (filters: ReadonlyArray<Filter.Filter>): ReadonlyArray<Filter.Filter> => {
+  const merged = new Map<string, { filter: Filter.Filter; authors: Set<string> }>()
+  const out: Array<Filter.Filter | string> = []
+  for (const filter of filters) {
+    if (filter.authors === undefined || filter.limit !== undefined) {
+      out.push(filter)
+      continue
+    }
+    const { authors, ...rest } = filter
+    const key = JSON.stringify(
+      Arr.sort(
+        Object.entries(rest),
+        Order.mapInput(Order.string, ([name]: [string, unknown]) => name)
+      )
+    )
+    const existing = merged.get(key)
+    if (existing === undefined) {
+      merged.set(key, { filter: rest, authors: new Set(authors) })
+      out.push(key)
+    } else for (const author of authors) existing.authors.add(author)
+  }
+  return out.map((item) => {
+    if (typeof item !== "string") return item
+    const { authors, filter } = merged.get(item)!
+    return { ...filter, authors: [...authors] }
+  })
+}
 
 const exitReason = (exit: Exit.Exit<unknown, unknown>): string => {
   if (Exit.isSuccess(exit)) return "closed"

@@ -9,6 +9,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { WebSocketServer } from "ws"
 
@@ -31,6 +32,13 @@ const sign = (keys: Keys.KeyPair, kind: number, content: string, tags: ReadonlyA
 /** Everything a stream yields within `window`. */
 const collectFor = <A>(stream: Stream.Stream<A>, window: Duration.DurationInput) =>
   stream.pipe(Stream.interruptAfter(window), Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
+
+/** Polls `what` until it gives a value (a condition on a hand-made relay's log). */
+const waitFor = <A>(what: () => A | undefined) =>
+  Effect.suspend(() => {
+    const found = what()
+    return found === undefined ? Effect.fail("not yet" as const) : Effect.succeed(found)
+  }).pipe(Effect.retry({ schedule: Schedule.spaced("10 millis"), times: 500 }), Effect.orDie)
 
 describe("RelayPool on a real relay", () => {
   it.scopedLive("publish → subscribe round trip, with an accepted outcome", () =>
@@ -249,6 +257,111 @@ describe("RelayPool on a real relay", () => {
       assert.strictEqual(byRelay.get(relay.url), "Accepted")
       assert.strictEqual(byRelay.get(silentUrl), "TimedOut")
       assert.isTrue(RelayPool.isDelivered(result))
+    })
+  )
+
+  it.scopedLive(
+    "100 subscriptions on one connection to a relay that keeps 20 per client: every one gets its event",
+    () =>
+      Effect.gen(function* () {
+        // @nostr-relay/core silently forgets the least recently used subscription beyond 20 per connection
+        const relay = yield* TestRelay.make
+        const pool = yield* makePool([relay.url])
+        const publisher = yield* makePool([relay.url])
+        yield* open(pool)
+        yield* open(publisher)
+        const authors = yield* Effect.forEach(Array.from({ length: 100 }), () => Keys.generate)
+        const subs = yield* Effect.forEach(authors, (keys) =>
+          pool.subscription([{ kinds: [1], authors: [keys.publicKey] }])
+        )
+        yield* Effect.forEach(subs, (sub) => sub.eose, { discard: true }).pipe(Effect.timeout("10 seconds"))
+        const firsts = yield* Effect.forEach(subs, (sub) => Effect.fork(Stream.runHead(sub.events)))
+        const events = yield* Effect.forEach(authors, (keys, i) => sign(keys, 1, `to subscriber ${i}`))
+        yield* Effect.forEach(events, (event) => publisher.publish(event), { concurrency: 10, discard: true })
+        const received = yield* Effect.forEach(firsts, (fiber) => Effect.fromFiber(fiber)).pipe(
+          Effect.timeout("10 seconds")
+        )
+        assert.deepStrictEqual(
+          received.map((event) => Option.getOrThrow(event).content),
+          events.map((event) => event.content)
+        )
+        assert.strictEqual(yield* relay.connections, 2)
+      })
+  )
+
+  it.scopedLive("a relay's CLOSED is not the end: the subscription moves or is re-sent, and its events arrive", () =>
+    Effect.gen(function* () {
+      // a relay that refuses the first REQ it sees for each id with CLOSED, then serves (EOSE, and events on demand)
+      const requests: Array<{ readonly id: string; readonly filters: Array<unknown> }> = []
+      const closes: Array<string> = []
+      const refused = new Set<string>()
+      const sockets = new Set<import("ws").WebSocket>()
+      const server = yield* Effect.acquireRelease(
+        Effect.async<WebSocketServer>((resume) => {
+          const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () =>
+            resume(Effect.succeed(wss))
+          )
+          wss.on("connection", (socket) => {
+            sockets.add(socket)
+            socket.on("message", (data) => {
+              const [type, id, ...filters] = JSON.parse(String(data)) as [string, string, ...Array<unknown>]
+              if (type === "CLOSE") closes.push(id)
+              if (type !== "REQ") return
+              requests.push({ id, filters })
+              if (!refused.has(id)) {
+                refused.add(id)
+                socket.send(JSON.stringify(["CLOSED", id, "error: too many subscriptions"]))
+              } else socket.send(JSON.stringify(["EOSE", id]))
+            })
+          })
+        }),
+        (wss) =>
+          Effect.async<void>((resume) => {
+            wss.clients.forEach((client) => client.terminate())
+            wss.close(() => resume(Effect.void))
+          })
+      )
+      const address = server.address()
+      const url = `ws://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+      const pool = yield* makePool([url])
+      yield* open(pool)
+      const alice = yield* Keys.generate
+      const bob = yield* Keys.generate
+      const broadcast = (id: string, event: Event.NostrEvent) =>
+        Effect.sync(() => sockets.forEach((socket) => socket.send(JSON.stringify(["EVENT", id, event]))))
+
+      // alone: re-sent after a backoff under the same id
+      const first = yield* pool.subscription([{ kinds: [1], authors: [alice.publicKey] }])
+      yield* first.eose.pipe(Effect.timeout("3 seconds"))
+      const resent = yield* waitFor(() => requests.filter((r) => r.id === first.id)[1])
+      assert.deepStrictEqual(resent.filters, [{ kinds: [1], authors: [alice.publicKey] }])
+      const fromAlice = yield* sign(alice, 1, "for the first")
+      yield* broadcast(first.id, fromAlice)
+      assert.deepStrictEqual(
+        Option.getOrThrow(yield* Stream.runHead(first.events).pipe(Effect.timeout("3 seconds"))),
+        fromAlice
+      )
+
+      // with another subscription open: moved into it (one REQ with both filters), its own id closed
+      const second = yield* pool.subscription([{ kinds: [1], authors: [bob.publicKey] }])
+      yield* second.eose.pipe(Effect.timeout("3 seconds"))
+      const merged = yield* waitFor(() =>
+        requests.find((r) => r.id === first.id && JSON.stringify(r.filters).includes(bob.publicKey))
+      )
+      assert.deepStrictEqual(
+        merged.filters
+          .map((f) => (f as { authors: Array<string> }).authors)
+          .flat()
+          .toString(),
+        [alice.publicKey, bob.publicKey].toString()
+      )
+      yield* waitFor(() => (closes.includes(second.id) ? true : undefined))
+      const fromBob = yield* sign(bob, 1, "for the second")
+      yield* broadcast(first.id, fromBob)
+      assert.deepStrictEqual(
+        Option.getOrThrow(yield* Stream.runHead(second.events).pipe(Effect.timeout("3 seconds"))),
+        fromBob
+      )
     })
   )
 })
