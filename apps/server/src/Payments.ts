@@ -2,7 +2,7 @@
  * Single and raw payment requests (rest-api.md §3 `POST /payments/single`, `/payments/raw`, §4.4; protocol.md §5.4,
  * §5.5, §8; differences.md §b, §d, §f).
  *
- * Single: fiat is priced with `Rates` (the rate is sent in `current_exchange_rate` and kept in the operation), the
+ * Single: fiat is priced with `Rates` (the rate is sent in `current_exchange_rate` and recorded in every event), the
  * daemon's `Wallet` makes the invoice (expiring with the request), the 28000 request goes to the user's main key and
  * subkeys, and the `single_payment` stream gets:
  * - each user status (`user_approved`, `user_success`, `user_failed`, `user_rejected`; a repeat of the last
@@ -16,6 +16,9 @@
  * Raw: the caller's content is sent as is (no invoice monitoring); the stream finishes at the first final user
  * status or `timeout` at `expires_at`.
  *
+ * Every `payment_status_update` also carries `exchange_rate` (the request's `current_exchange_rate`, `null` for
+ * Millisats) and `subscription_id` (the request's, `null` when none; a billed subscription period has it).
+ *
  * Every request is an operation in the store (`single_payment` / `raw_payment`, keyed by stream id: recipient,
  * content, whether it was published, the invoice's hash, the last status, whether monitoring runs, deadline). On
  * startup each resumes (listening for replies without re-sending; monitoring resumed) or ends with a terminal
@@ -23,6 +26,7 @@
  *
  * @since 0.1.0
  */
+import { EventExchangeRate } from "@portal/api/Events"
 import * as Conversation from "@portal/nostr/Conversation"
 import * as Currency from "@portal/protocol/Currency"
 import * as Messages from "@portal/protocol/Messages"
@@ -148,12 +152,34 @@ const Payload = Schema.Struct({
   /** The invoice watched (single payments only). */
   paymentHash: Schema.optional(Bolt11.PaymentHash),
   lastStatus: Schema.optional(Schema.String),
-  monitoring: Schema.Boolean
+  monitoring: Schema.Boolean,
+  /** What every status event carries besides the status (absent in operations stored by older versions). */
+  exchangeRate: Schema.optional(Schema.NullOr(EventExchangeRate)),
+  subscriptionId: Schema.optional(Schema.NullOr(Schema.String))
 })
 type Payload = typeof Payload.Type
 const decodePayload = Schema.decodeUnknownOption(Payload)
 
-const statusEvent = (status: Record<string, unknown>) => ({ type: "payment_status_update", data: { status } })
+type WireRate = typeof EventExchangeRate.Type
+
+/** The wire form of a rate, as `payment_status_update.exchange_rate` carries it. */
+const wireRate = (rate: Option.Option<Currency.ExchangeRate>): WireRate | null =>
+  Option.match(rate, {
+    onNone: () => null,
+    onSome: (r) => ({ rate: r.rate, source: r.source, time: String(r.time) })
+  })
+
+/**
+ * A `payment_status_update` of a payment: the status, the rate its request carried and its subscription.
+ * @category events
+ */
+export const statusEvent = (
+  context: { readonly exchangeRate?: WireRate | null | undefined; readonly subscriptionId?: string | null | undefined },
+  status: Record<string, unknown>
+) => ({
+  type: "payment_status_update",
+  data: { status, exchange_rate: context.exchangeRate ?? null, subscription_id: context.subscriptionId ?? null }
+})
 
 /** The wire status of a user reply (rest-api.md §4.3). */
 const userStatus = (status: Messages.PaymentStatus): Record<string, unknown> => {
@@ -225,7 +251,7 @@ export const make = (options: Options) =>
           })
         /** The terminal event from monitoring or the deadline. */
         const end = (status: Record<string, unknown>) =>
-          Conversing.appendQuietly(streams, streamId, statusEvent(status)).pipe(
+          Conversing.appendQuietly(streams, streamId, statusEvent(payload, status)).pipe(
             Effect.zipRight(Deferred.succeed(done, undefined)),
             lock.withPermits(1)
           )
@@ -259,7 +285,7 @@ export const make = (options: Options) =>
             if (status._tag === "Approved" || status._tag === "Success") yield* startMonitor
             const final = isFinalStatus(status)
             const finish = final && state.monitoring ? ("never" as const) : undefined
-            yield* Conversing.appendQuietly(streams, streamId, statusEvent(userStatus(status)), finish)
+            yield* Conversing.appendQuietly(streams, streamId, statusEvent(payload, userStatus(status)), finish)
             yield* persist({ lastStatus: status._tag })
             if (final && !state.monitoring) yield* Deferred.succeed(done, undefined)
           }).pipe(lock.withPermits(1))
@@ -293,15 +319,15 @@ export const make = (options: Options) =>
       }).pipe(
         Effect.scoped,
         Effect.catchTags({
-          SignerError: (e) => failWith(opKind, streamId, `Failed to request payment: ${e.message}`),
-          EncryptionError: (e) => failWith(opKind, streamId, `Failed to request payment: ${e.message}`)
+          SignerError: (e) => failWith(opKind, streamId, `Failed to request payment: ${e.message}`, payload),
+          EncryptionError: (e) => failWith(opKind, streamId, `Failed to request payment: ${e.message}`, payload)
         }),
         Effect.catchAllCause((cause) => Effect.logError("payment failed", cause)),
         Effect.withSpan("Payments.run", { attributes: { streamId, opKind } })
       )
 
-    const failWith = (opKind: string, streamId: string, reason: string) =>
-      Conversing.appendQuietly(streams, streamId, statusEvent({ status: "error", reason })).pipe(
+    const failWith = (opKind: string, streamId: string, reason: string, payload: Partial<Payload> = {}) =>
+      Conversing.appendQuietly(streams, streamId, statusEvent(payload, { status: "error", reason })).pipe(
         Effect.zipRight(store.deleteOperation(opKind, streamId))
       )
 
@@ -317,7 +343,7 @@ export const make = (options: Options) =>
         } else if (Option.isNone(payload) || Option.isNone(operation.deadline)) {
           yield* failWith(opKind, operation.id, "interrupted by restart: unreadable payment state")
         } else if (payload.value.paymentHash !== undefined && !options.walletConfigured) {
-          yield* failWith(opKind, operation.id, "interrupted by restart: no wallet configured")
+          yield* failWith(opKind, operation.id, "interrupted by restart: no wallet configured", payload.value)
         } else {
           resumed.add(operation.id)
           if (DateTime.lessThanOrEqualTo(operation.deadline.value, now)) {
@@ -375,7 +401,7 @@ export const make = (options: Options) =>
                 Effect.as(input.streamId),
                 Effect.catchTag("StreamAlreadyExists", (e) => Effect.die(e))
               )
-        // the rate used travels in the request (current_exchange_rate) and is recorded here with the stream
+        // the rate used travels in the request (current_exchange_rate) and is recorded in every status event
         yield* Effect.logInfo("single payment requested").pipe(
           Effect.annotateLogs({
             streamId,
@@ -401,7 +427,9 @@ export const make = (options: Options) =>
             requestId,
             published: false,
             paymentHash: invoice.paymentHash,
-            monitoring: false
+            monitoring: false,
+            exchangeRate: wireRate(rate),
+            subscriptionId: Option.getOrNull(input.subscriptionId)
           },
           deadline
         )
@@ -443,7 +471,9 @@ export const make = (options: Options) =>
             content,
             requestId,
             published: false,
-            monitoring: false
+            monitoring: false,
+            exchangeRate: wireRate(input.currentExchangeRate),
+            subscriptionId: Option.getOrNull(input.subscriptionId)
           },
           DateTime.unsafeMake(Math.min(expiresAt, 8_000_000_000_000) * 1000)
         )

@@ -16,6 +16,14 @@
  *   down is billed once, not once per missed tick. An unpaid period is retried after `retryDelay`; after
  *   `maxFailures` consecutive unpaid periods the service closes the subscription. `max_payments` and `until` end
  *   it (status `completed`).
+ * - Every billed period appears on the fixed `recurring-payment-billing` stream (our addition, so a merchant can
+ *   poll or follow one stream for all periods): a `payment_status_update` with status `requested` (`main_key`,
+ *   `amount`, `currency`) when it is billed, then one with the period's final status and `exchange_rate` once the
+ *   biller sees it end; both carry `subscription_id` and `stream_id` (the period's `single_payment` stream, whose
+ *   own events carry `subscription_id` too). Each is written once: the `requested` before the request is sent (a
+ *   restart that finds the period reserved but never sent looks for it on the stream before writing it), the
+ *   outcome after the subscription notes that it is being written (a restart that finds that note looks for it).
+ *   A period still in flight when its subscription is closed gets no outcome there; its own stream has it.
  * - With several instances on one PostgreSQL database, only the holder of the `recurring_biller` operation's lease
  *   bills (taken over by another instance when a crashed holder's lease expires).
  * - Close from the service (`close`): a 28007 `by_service: true` to the user's keys; billing stops.
@@ -25,6 +33,7 @@
  *
  * @since 0.1.0
  */
+import { recurringPaymentBillingStreamId } from "@portal/api/EventsApi"
 import * as Conversation from "@portal/nostr/Conversation"
 import * as Calendar from "@portal/protocol/Calendar"
 import * as Currency from "@portal/protocol/Currency"
@@ -116,7 +125,9 @@ const SubscriptionData = Schema.Struct({
   authToken: Schema.NullOr(Schema.String),
   /** The billing stream reserved for the current period. */
   pending: Schema.NullOr(Schema.String),
-  failures: Schema.Int
+  failures: Schema.Int,
+  /** The period whose outcome is being written to the billing stream (absent in data stored by older versions). */
+  reporting: Schema.optional(Schema.NullOr(Schema.String))
 })
 type SubscriptionData = typeof SubscriptionData.Type
 const decodeData = Schema.decodeUnknownOption(SubscriptionData)
@@ -130,6 +141,12 @@ const encodeCurrency = Schema.encodeSync(Currency.Currency)
 const Payload = Schema.Struct({ ...Conversing.Outgoing.fields, description: Schema.NullOr(Schema.String) })
 type Payload = typeof Payload.Type
 const decodePayload = Schema.decodeUnknownOption(Payload)
+
+/** The `status.status` of a `payment_status_update`. */
+const statusOf = (event: Streams.WireEvent): unknown => {
+  const status = event["status"]
+  return typeof status === "object" && status !== null ? Reflect.get(status, "status") : undefined
+}
 
 /**
  * Builds the service, resumes pending requests, starts the close listener and the billing worker.
@@ -357,6 +374,41 @@ export const make = (options: Options = {}) =>
       .pipe(Stream.runForEach(onUserClose), Effect.forkScoped)
 
     // ---- billing ---------------------------------------------------------------------------------------------------
+    // the fixed stream of billed periods: (re)opened at every startup, its indexes continue
+    yield* store.reopenStream(recurringPaymentBillingStreamId, "recurring_payment_billing")
+
+    /** Whether the billing stream already has the period's `requested` (or outcome) event: restart paths only. */
+    const onBillingStream = (streamId: string, which: "requested" | "outcome") =>
+      streams
+        .poll(recurringPaymentBillingStreamId)
+        .pipe(
+          Effect.map((events) =>
+            events.some(
+              (event) =>
+                event["stream_id"] === streamId && (statusOf(event) === "requested") === (which === "requested")
+            )
+          )
+        )
+    const appendBilling = (subscription: Model.Subscription, streamId: string, data: Record<string, unknown>) =>
+      Conversing.appendQuietly(
+        streams,
+        recurringPaymentBillingStreamId,
+        {
+          type: "payment_status_update",
+          data: { exchange_rate: null, ...data, subscription_id: subscription.id, stream_id: streamId }
+        },
+        "never"
+      )
+    const appendRequested = (subscription: Model.Subscription, streamId: string) =>
+      appendBilling(subscription, streamId, {
+        status: {
+          status: "requested",
+          main_key: subscription.mainKey,
+          amount: subscription.amount,
+          currency: subscription.currency
+        }
+      })
+
     const update = (
       subscription: Model.Subscription,
       patch: Partial<Model.SubscriptionInput>,
@@ -401,10 +453,11 @@ export const make = (options: Options = {}) =>
                 // not sent (no wallet, rate source down…): the stream records why, and the period counts as unpaid
                 yield* Effect.logWarning(`subscription ${subscription.id}: ${e.message}`)
                 yield* store.createStream(streamId, "single_payment").pipe(Effect.ignore)
-                yield* Conversing.appendQuietly(streams, streamId, {
-                  type: "payment_status_update",
-                  data: { status: { status: "error", reason: e.message } }
-                })
+                yield* Conversing.appendQuietly(
+                  streams,
+                  streamId,
+                  Payments.statusEvent({ subscriptionId: subscription.id }, { status: "error", reason: e.message })
+                )
               })
             )
           )
@@ -425,16 +478,30 @@ export const make = (options: Options = {}) =>
           const streamId = randomUUID()
           const reserved = { ...data.value, pending: streamId }
           yield* update(subscription, {}, reserved)
+          yield* appendRequested(subscription, streamId)
           return yield* send(subscription, reserved, streamId)
         }
         const info = yield* Effect.option(streams.info(pending))
-        if (Option.isNone(info)) return yield* send(subscription, data.value, pending) // reserved, never sent
+        if (Option.isNone(info)) {
+          // reserved, never sent: the `requested` may or may not have been written before the stop
+          if (!(yield* onBillingStream(pending, "requested"))) yield* appendRequested(subscription, pending)
+          return yield* send(subscription, data.value, pending)
+        }
         if (!info.value.finished) return
         const events = yield* streams.poll(pending)
-        const paid = events.some((event) => {
-          const status = event["status"]
-          return typeof status === "object" && status !== null && Reflect.get(status, "status") === "paid"
-        })
+        const paid = events.some((event) => statusOf(event) === "paid")
+        // the period's outcome on the billing stream: its last status and the rate its request carried
+        const last = events.filter((event) => event.type === "payment_status_update").at(-1)
+        const outcome =
+          last === undefined
+            ? { status: { status: "error", reason: "no payment status" } }
+            : { status: last["status"], exchange_rate: last["exchange_rate"] ?? null }
+        if (data.value.reporting === pending) {
+          if (!(yield* onBillingStream(pending, "outcome"))) yield* appendBilling(subscription, pending, outcome)
+        } else {
+          yield* update(subscription, {}, { ...data.value, reporting: pending })
+          yield* appendBilling(subscription, pending, outcome)
+        }
         yield* Effect.logInfo(`subscription ${subscription.id}: period ${paid ? "paid" : "unpaid"}`).pipe(
           Effect.annotateLogs({ streamId: pending, paymentsMade: subscription.paymentsMade + (paid ? 1 : 0) })
         )

@@ -69,6 +69,10 @@ describe("single payments", () => {
             const statuses = events.map(statusOf)
             assert.deepStrictEqual(statuses.slice(0, 1), ["user_approved"])
             assert.isTrue(statuses.filter((s) => s === "paid").length === 1)
+            // Millisats, not a subscription: both added fields are there, as null
+            for (const event of events) {
+              assert.deepStrictEqual([event["exchange_rate"], event["subscription_id"]], [null, null])
+            }
             yield* awaitBalance(10_000)
             assert.strictEqual(yield* network.balanceOf("user"), 990_000)
           })
@@ -184,6 +188,16 @@ describe("single payments", () => {
             assert.strictEqual(rate.rate, eurRate)
             assert.strictEqual(rate.source, "fixed")
             assert.strictEqual(request!.invoice.amountMsat, expected)
+            // the rate sent is recorded in every status event of the stream
+            assert.isAtLeast(events.length, 2)
+            for (const event of events) {
+              assert.deepStrictEqual(event["exchange_rate"], {
+                rate: eurRate,
+                source: "fixed",
+                time: String(rate.time)
+              })
+              assert.strictEqual(event["subscription_id"], null)
+            }
             yield* awaitBalance(expected)
           })
         )

@@ -187,3 +187,20 @@ export const awaitBalance = (msat: number, within: Duration.DurationInput = "20 
     Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`daemon balance never reached ${msat} msat`) }),
     Effect.orDie
   )
+
+/**
+ * The billed periods of a subscription on the fixed `recurring-payment-billing` stream, checked for shape: per period
+ * stream, its `requested` event and its outcome (undefined while it runs), each written once.
+ */
+export const billedPeriods = (events: ReadonlyArray<WireEvent>, subscriptionId: string) => {
+  const periods = new Map<string, { requested: Array<WireEvent>; outcomes: Array<WireEvent> }>()
+  for (const event of events) {
+    if (event["subscription_id"] !== subscriptionId) continue
+    const streamId = event["stream_id"] as string
+    const period = periods.get(streamId) ?? { requested: [], outcomes: [] }
+    periods.set(streamId, period)
+    if (statusOf(event) === "requested") period.requested.push(event)
+    else period.outcomes.push(event)
+  }
+  return [...periods].map(([streamId, { outcomes, requested }]) => ({ streamId, requested, outcomes }))
+}

@@ -19,6 +19,7 @@ import { authed, sendJson } from "./HttpServerTest.js"
 import {
   awaitBalance,
   awaitEvents,
+  billedPeriods,
   databaseFile,
   poll,
   post,
@@ -100,6 +101,41 @@ describe("recurring payments", () => {
             })
             yield* awaitBalance(3000)
             yield* staysAt(3000)
+            // the fixed billing stream: per period its `requested`, then its outcome, each once, in that order
+            const billing = yield* awaitEvents(
+              "recurring-payment-billing",
+              (events) => billedPeriods(events, subscriptionId).filter((p) => p.outcomes.length > 0).length >= 3
+            )
+            const periods = billedPeriods(billing, subscriptionId)
+            assert.lengthOf(periods, 3, JSON.stringify(billing))
+            for (const { outcomes, requested, streamId: periodStream } of periods) {
+              assert.lengthOf(requested, 1)
+              assert.lengthOf(outcomes, 1)
+              assert.isBelow(requested[0]!.index, outcomes[0]!.index)
+              assert.deepStrictEqual(
+                { ...requested[0]!, index: 0, timestamp: "" },
+                {
+                  index: 0,
+                  timestamp: "",
+                  type: "payment_status_update",
+                  status: { status: "requested", main_key: keys.publicKey, amount: 1000, currency: "Millisats" },
+                  exchange_rate: null,
+                  subscription_id: subscriptionId,
+                  stream_id: periodStream
+                }
+              )
+              // the outcome is the period stream's own last status, and that stream names the subscription too
+              const own = yield* awaitEvents(periodStream, (events) => events.length > 0)
+              const last = own[own.length - 1]!
+              assert.deepStrictEqual(outcomes[0]!["status"], last["status"])
+              assert.strictEqual((last["status"] as { status: string }).status, "paid")
+              for (const event of own) {
+                assert.strictEqual(event["subscription_id"], subscriptionId)
+                assert.strictEqual(event["exchange_rate"], null)
+              }
+            }
+            // the billing stream never finishes: followed with SSE it stays open (polled again here instead)
+            assert.strictEqual((yield* poll("recurring-payment-billing")).length, billing.length)
             const [subscription] = yield* user.subscriptions
             assert.strictEqual(subscription!.subscriptionId, subscriptionId)
             assert.strictEqual(subscription!.paymentsMade, 3)

@@ -19,7 +19,9 @@ import { authed, sendJson } from "./HttpServerTest.js"
 import {
   awaitBalance,
   awaitEvents,
+  billedPeriods,
   databaseFile,
+  poll,
   startDaemon,
   started,
   startNetwork,
@@ -47,7 +49,7 @@ describe("recurring billing across restarts", () => {
         const due = Math.floor(start / 1000) + 2
 
         const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
-        yield* first.http(
+        const subscriptionId = yield* first.http(
           Effect.gen(function* () {
             const streamId = yield* started("/payments/recurring", {
               main_key: userKeys.publicKey,
@@ -65,6 +67,7 @@ describe("recurring billing across restarts", () => {
               JSON.stringify(response)
             )
             assert.strictEqual(yield* balance, 0)
+            return (response!["status"] as { status: { subscription_id: string } }).status.subscription_id
           })
         )
         yield* first.stop
@@ -83,6 +86,14 @@ describe("recurring billing across restarts", () => {
             // several billing intervals (200 ms) pass: the paid period is not billed again
             yield* Effect.sleep("2 seconds")
             assert.strictEqual(yield* balance, 1000)
+            // the billing stream, across the restarts: the one period, requested once and paid once
+            const periods = billedPeriods(yield* poll("recurring-payment-billing"), subscriptionId)
+            assert.lengthOf(periods, 1, JSON.stringify(periods))
+            assert.lengthOf(periods[0]!.requested, 1)
+            assert.deepStrictEqual(
+              periods[0]!.outcomes.map((e) => (e["status"] as { status: string }).status),
+              ["paid"]
+            )
           })
         )
         const [subscription] = yield* user.subscriptions

@@ -3,6 +3,11 @@
  * `{index, timestamp, type, …fields}` with a `type` discriminator, 8 types. Optional fields are `null`, never absent.
  * These schemas are the wire form itself (no transformation), so stored event JSON is served byte for byte.
  *
+ * Additions to the reference (compatible: the official client ignores fields it does not know, and only this
+ * daemon's own fixed `recurring-payment-billing` stream carries the `requested` status): `payment_status_update`
+ * carries `exchange_rate` and `subscription_id` (both `null` when not applicable), and on the billing stream
+ * `stream_id`, the billed period's own stream.
+ *
  * @since 0.1.0
  */
 import * as Primitives from "@portal/protocol/Primitives"
@@ -39,6 +44,17 @@ export const KeyHandshakeEvent = Schema.Struct({
 }).annotations({ identifier: "KeyHandshakeEvent" })
 
 /**
+ * The exchange rate a fiat-priced payment request carried in `current_exchange_rate` (fiat units per 1 BTC, the
+ * lowercase source name, when it was quoted).
+ * @category fields
+ */
+export const EventExchangeRate = Schema.Struct({
+  rate: Schema.Number,
+  source: Schema.String,
+  time: DecimalSeconds
+}).annotations({ identifier: "EventExchangeRate", examples: [{ rate: 50000, source: "fixed", time: "1700000000" }] })
+
+/**
  * The status of a single or raw payment: wallet replies (`user_*`) and the daemon's own invoice monitoring.
  * @category events
  */
@@ -49,16 +65,32 @@ export const PaymentStatus = Schema.Union(
   Schema.Struct({ status: Schema.Literal("user_rejected"), reason: nullableString }),
   Schema.Struct({ status: Schema.Literal("paid"), preimage: nullableString }),
   Schema.Struct({ status: Schema.Literal("timeout") }),
-  Schema.Struct({ status: Schema.Literal("error"), reason: Schema.String })
+  Schema.Struct({ status: Schema.Literal("error"), reason: Schema.String }),
+  // only on the fixed `recurring-payment-billing` stream: a subscription period was billed
+  Schema.Struct({
+    status: Schema.Literal("requested"),
+    main_key: Primitives.PublicKeyHex,
+    amount: Schema.Int,
+    currency: Schema.String
+  })
 ).annotations({ identifier: "PaymentStatus" })
 /** @category events */
 export type PaymentStatus = typeof PaymentStatus.Type
 
-/** @category events */
+/**
+ * A payment's status. Our daemon always writes `exchange_rate` (the rate the request carried; `null` for Millisats)
+ * and `subscription_id` (the subscription a billed period belongs to, else `null`); they are optional here so that
+ * events stored by older versions still decode. `stream_id` is set only on the fixed `recurring-payment-billing`
+ * stream: the billed period's `single_payment` stream.
+ * @category events
+ */
 export const PaymentStatusUpdateEvent = Schema.Struct({
   ...base,
   type: Schema.Literal("payment_status_update"),
-  status: PaymentStatus
+  status: PaymentStatus,
+  exchange_rate: Schema.optional(Schema.NullOr(EventExchangeRate)),
+  subscription_id: Schema.optional(nullableString),
+  stream_id: Schema.optional(Schema.String)
 }).annotations({ identifier: "PaymentStatusUpdateEvent" })
 
 /** A user cancelled a subscription (the fixed `recurring-payment-close` stream). @category events */

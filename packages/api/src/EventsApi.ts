@@ -25,6 +25,14 @@ export const StreamEvents = Schema.Struct({
  */
 export const recurringPaymentCloseStreamId = "recurring-payment-close"
 
+/**
+ * The fixed stream of billed subscription periods (our addition): per period a `payment_status_update` with status
+ * `requested` when it is billed, then one with the period's final status once it ends, both with `stream_id` (the
+ * period's own `single_payment` stream) and `subscription_id`.
+ * @category streams
+ */
+export const recurringPaymentBillingStreamId = "recurring-payment-billing"
+
 const eventStreamContent = {
   schema: {
     type: "string",
@@ -54,6 +62,8 @@ export class EventsApi extends HttpApiGroup.make("events").add(
       OpenApi.Description,
       "Events with index > `after` (all when absent), ascending. With `Accept: text/event-stream`: SSE, one " +
         "message per event (`id` = index, `data` = the event JSON), resuming after `Last-Event-ID`, then " +
-        "`event: end` once the stream is finished. 404 when the stream was never created."
+        "`event: end` once the stream is finished. 404 when the stream was never created. Fixed streams that never " +
+        "finish: `recurring-payment-close` (subscriptions closed by users) and `recurring-payment-billing` (each " +
+        "billed subscription period: `requested`, then its outcome, with the period's `stream_id`)."
     )
 ) {}
