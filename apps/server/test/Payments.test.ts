@@ -240,5 +240,43 @@ describe("single payments", () => {
         assert.strictEqual(yield* network.balanceOf("daemon"), 0)
       })
     )
+
+    it.scoped("raw with the caller's rate and an unknown subscription: rejected, both recorded in the event", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000, shop: 0 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl
+        })
+        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), { payment: Payments.approveAll })
+        const invoice = yield* (yield* network.wallet("shop")).makeInvoice({
+          amountMsat: Msat.make(7000),
+          description: "elsewhere"
+        })
+        const rate = { rate: 61234.5, source: "kraken", time: "1767225600" }
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started("/payments/raw", {
+              main_key: keys.publicKey,
+              payment_request: {
+                amount: 7000,
+                currency: "Millisats",
+                invoice: invoice.bolt11,
+                current_exchange_rate: rate,
+                subscription_id: "not-authorized"
+              }
+            })
+            const events = yield* awaitEvents(streamId, endsWith("user_success", "user_rejected", "timeout"))
+            assert.deepStrictEqual(events.map(statusOf), ["user_rejected"], JSON.stringify(events))
+            assert.deepStrictEqual(events[0]!["exchange_rate"], rate)
+            assert.strictEqual(events[0]!["subscription_id"], "not-authorized")
+          })
+        )
+        assert.strictEqual(yield* network.balanceOf("shop"), 0)
+      })
+    )
   })
 })
