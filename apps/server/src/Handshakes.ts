@@ -255,37 +255,60 @@ export const make = (options: Options) =>
         })
       )
 
-    const create: Service["create"] = ({ noRequest, staticToken }) =>
+    /**
+     * Stores the stream and its operation in one transaction (group-committed with concurrent ones on SQLite), so
+     * a restart finds both or neither; registered only once durable.
+     */
+    const start = (token: string, noRequest: boolean, isStatic: boolean) =>
       Effect.gen(function* () {
-        if (Option.isSome(staticToken)) {
-          const open = byToken.get(staticToken.value)
-          if (open !== undefined) {
-            if (open.noRequest !== noRequest) {
-              return yield* new StaticTokenInUse({
-                token: open.token,
-                noRequest: open.noRequest,
-                streamId: open.streamId
-              })
-            }
-            return { url: open.url, streamId: open.streamId }
-          }
-        }
-        const token = Option.isSome(staticToken) ? staticToken.value : yield* generateToken
         const url = yield* buildUrl(token, noRequest)
-        const streamId = yield* streams.create("key_handshake")
-        const entry: Entry = { token, streamId, url, noRequest, static: Option.isSome(staticToken) }
-        const deadline = entry.static ? undefined : DateTime.addDuration(yield* DateTime.now, timeout)
-        yield* store.putOperation({
-          kind: operationKind,
-          id: token,
-          streamId,
-          payload: { url, noRequest, static: entry.static },
-          deadline
-        })
-        register(entry)
-        if (deadline !== undefined) yield* arm(entry, deadline)
-        return { url, streamId }
-      }).pipe(lock.withPermits(1), Effect.withSpan("Handshakes.create"))
+        const deadline = isStatic ? undefined : DateTime.addDuration(yield* DateTime.now, timeout)
+        const streamId = yield* store.transaction(
+          Effect.tap(streams.create("key_handshake"), (streamId) =>
+            store.putOperation({
+              kind: operationKind,
+              id: token,
+              streamId,
+              payload: { url, noRequest, static: isStatic },
+              deadline
+            })
+          )
+        )
+        return { entry: { token, streamId, url, noRequest, static: isStatic } satisfies Entry, deadline }
+      })
+
+    const create: Service["create"] = ({ noRequest, staticToken }) =>
+      Option.match(staticToken, {
+        // A fresh token is unknown to anyone until it is answered, so only the registration takes the lock and
+        // concurrent creates share their commits.
+        onNone: () =>
+          Effect.gen(function* () {
+            const { deadline, entry } = yield* start(yield* generateToken, noRequest, false)
+            yield* Effect.gen(function* () {
+              register(entry)
+              if (deadline !== undefined) yield* arm(entry, deadline)
+            }).pipe(lock.withPermits(1))
+            return { url: entry.url, streamId: entry.streamId }
+          }),
+        // A static token is looked up and stored under the lock: one open stream per token.
+        onSome: (token) =>
+          Effect.gen(function* () {
+            const open = byToken.get(token)
+            if (open !== undefined) {
+              if (open.noRequest !== noRequest) {
+                return yield* new StaticTokenInUse({
+                  token: open.token,
+                  noRequest: open.noRequest,
+                  streamId: open.streamId
+                })
+              }
+              return { url: open.url, streamId: open.streamId }
+            }
+            const { entry } = yield* start(token, noRequest, true)
+            register(entry)
+            return { url: entry.url, streamId: entry.streamId }
+          }).pipe(lock.withPermits(1))
+      }).pipe(Effect.withSpan("Handshakes.create"))
 
     const close: Service["close"] = (streamId) =>
       Effect.gen(function* () {

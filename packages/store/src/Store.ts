@@ -200,7 +200,12 @@ export interface Service {
 
   // ---- transactions -------------------------------------------------------------------------------------
 
-  /** Runs `effect` (calls of this store) in one transaction: all or nothing. */
+  /**
+   * Runs `effect` (calls of this store) in one transaction: all or nothing, committed (durable) before it returns.
+   * On SQLite, transactions and appends arriving together share one commit (group commit, each in its own
+   * savepoint); if that shared commit fails, `effect` runs again in a transaction of its own, so it must not have
+   * side effects outside the store. Inside another `transaction` it is a savepoint of it.
+   */
   readonly transaction: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E | StoreFailure>
 }
 

@@ -10,6 +10,7 @@ import * as Array from "effect/Array"
 import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -525,6 +526,50 @@ export const storeSuite = <R>(
         )
         assert.strictEqual(info.id, "tx")
         assert.isTrue(op.inserted)
+      })
+    )
+  )
+
+  it.scoped("concurrent transactions and appends: each all or nothing, a failing one undoes only itself", () =>
+    withStore((store) =>
+      Effect.gen(function* () {
+        yield* store.createStream("busy", "x")
+        const results = yield* Effect.all(
+          globalThis.Array.from({ length: 60 }, (_, i) =>
+            i % 3 === 2
+              ? Effect.map(store.append("busy", ev(`a${i}`)), () => "appended" as const)
+              : store
+                  .transaction(
+                    Effect.gen(function* () {
+                      yield* store.createStream(`s${i}`, "key_handshake")
+                      yield* store.putOperation({ kind: "key_handshake", id: `t${i}`, streamId: `s${i}`, payload: {} })
+                      if (i % 6 === 1) return yield* Effect.fail(`boom ${i}`)
+                      if (i % 6 === 4) return yield* Effect.die(`defect ${i}`)
+                      return "stored" as const
+                    })
+                  )
+                  .pipe(Effect.catchAllCause((cause) => Effect.succeed(Cause.pretty(cause))))
+          ),
+          { concurrency: "unbounded" }
+        )
+        for (const [i, result] of results.entries()) {
+          if (i % 3 === 2) {
+            assert.strictEqual(result, "appended")
+            continue
+          }
+          const stream = yield* Effect.either(store.getStream(`s${i}`))
+          const operation = yield* store.getOperation("key_handshake", `t${i}`)
+          if (i % 6 === 1 || i % 6 === 4) {
+            assert.include(result, i % 6 === 1 ? `boom ${i}` : `defect ${i}`)
+            assert.isTrue(stream._tag === "Left" && stream.left instanceof StreamNotFound, `s${i} was undone`)
+            assert.isTrue(Option.isNone(operation), `t${i} was undone`)
+          } else {
+            assert.strictEqual(result, "stored")
+            assert.isTrue(stream._tag === "Right", `s${i} stored`)
+            assert.isTrue(Option.isSome(operation), `t${i} stored`)
+          }
+        }
+        assert.strictEqual((yield* store.getStream("busy")).eventCount, 20)
       })
     )
   )

@@ -460,41 +460,38 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         return done(index)
       })
 
-    type AppendBody = ReturnType<typeof appendIn>
     interface Pending {
-      readonly body: AppendBody
-      readonly done: Deferred.Deferred<Effect.Effect.Success<AppendBody>, Effect.Effect.Error<AppendBody>>
+      /** Runs inside the batch's transaction; gives how to answer the caller once the batch has committed. */
+      readonly inBatch: Effect.Effect<Effect.Effect<void>, unknown>
+      /** Runs the item in a transaction of its own and answers the caller (after a batch failed as a whole). */
+      readonly alone: Effect.Effect<void>
+      /** Answers the caller that the store closed before the item ran. */
+      readonly close: (error: SqlError) => Effect.Effect<void>
     }
 
     /**
-     * SQLite group commit: with `synchronous=FULL` every commit waits for the disk, so appends that arrive while
-     * one batch commits are written together in the next transaction, and each caller is answered only after
-     * that transaction commits. A stream that is missing or finished fails its own append before it writes
-     * anything, so it does not affect the batch; any other failure rolls the batch back and its appends are
-     * retried one transaction each, so one bad append cannot fail the others.
+     * SQLite group commit: with `synchronous=FULL` every commit waits for the disk, so writes (appends and
+     * `transaction`s) that arrive while one batch commits are written together in the next transaction, and each
+     * caller is answered only after that transaction commits: durability per acknowledged write is unchanged, the
+     * disk waits are shared. An append to a stream that is missing or finished fails before it writes anything, and
+     * a `transaction` runs in a savepoint of its own that its failure rolls back, so neither affects the rest of the
+     * batch; any other failure (of the commit itself, say) rolls the batch back and its items are retried one
+     * transaction each, so one bad item cannot fail the others.
      */
     const batched = pg
-      ? Option.none<(body: AppendBody) => AppendBody>()
+      ? Option.none<
+          <A, E>(
+            inBatch: Effect.Effect<Exit.Exit<A, E>, unknown>,
+            alone: Effect.Effect<A, E>
+          ) => Effect.Effect<A, E | SqlError>
+        >()
       : yield* Effect.gen(function* () {
           const queue = yield* Queue.unbounded<Pending>()
           const closed = new SqlError({ message: "store closed" })
-          const together = (items: ReadonlyArray<Pending>) =>
-            sql.withTransaction(
-              Effect.forEach(items, (item) =>
-                item.body.pipe(
-                  Effect.map(Exit.succeed),
-                  Effect.catchIf(isStreamError, (error) => Effect.succeed(Exit.fail(error)))
-                )
-              )
-            )
           const commit = (items: ReadonlyArray<Pending>) =>
-            together(items).pipe(
-              Effect.flatMap((exits) => Effect.forEach(items, (item, n) => Deferred.done(item.done, exits[n]!))),
-              Effect.catchAll(() =>
-                Effect.forEach(items, (item) =>
-                  Effect.flatMap(Effect.exit(tx(item.body)), (exit) => Deferred.done(item.done, exit))
-                )
-              )
+            sql.withTransaction(Effect.forEach(items, (item) => item.inBatch)).pipe(
+              Effect.flatMap((answers) => Effect.all(answers, { discard: true })),
+              Effect.catchAllCause(() => Effect.forEach(items, (item) => item.alone, { discard: true }))
             )
           yield* Effect.uninterruptibleMask((restore) =>
             restore(Queue.takeBetween(queue, 1, 512)).pipe(
@@ -503,29 +500,39 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
           ).pipe(
             Effect.forever,
             Effect.ensuring(
-              Queue.takeAll(queue).pipe(
-                Effect.flatMap((items) => Effect.forEach(items, (item) => Deferred.fail(item.done, closed)))
-              )
+              Queue.takeAll(queue).pipe(Effect.flatMap((items) => Effect.forEach(items, (item) => item.close(closed))))
             ),
             Effect.forkScoped
           )
-          return Option.some((body: AppendBody): AppendBody =>
+          return Option.some(<A, E>(inBatch: Effect.Effect<Exit.Exit<A, E>, unknown>, alone: Effect.Effect<A, E>) =>
             Effect.gen(function* () {
-              const done = yield* Deferred.make<Effect.Effect.Success<AppendBody>, Effect.Effect.Error<AppendBody>>()
-              yield* Queue.offer(queue, { body, done })
+              const done = yield* Deferred.make<A, E | SqlError>()
+              yield* Queue.offer(queue, {
+                inBatch: Effect.map(inBatch, (exit) => Deferred.done(done, exit)),
+                alone: Effect.flatMap(Effect.exit(alone), (exit) => Deferred.done(done, exit)),
+                close: (error) => Deferred.fail(done, error)
+              })
               return yield* Deferred.await(done)
             })
           )
         })
+
+    /** Whether the current fiber is inside a transaction (the caller's `transaction`, or a batch). */
+    const inTransaction = Effect.map(Effect.serviceOption(SqlClient.TransactionConnection), Option.isSome)
 
     const append: Service["append"] = (streamId, event, appendOptions = {}) =>
       Effect.gen(function* () {
         const text = yield* encodeJson("append", event.data)
         const data = yield* Schema.decode(JsonObjectText)(text)
         const body = appendIn(streamId, event, text, data, appendOptions)
-        const inCallerTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
-        const stored = yield* Option.isSome(batched) && !inCallerTransaction
-          ? batched.value(body)
+        const stored = yield* Option.isSome(batched) && !(yield* inTransaction)
+          ? batched.value(
+              body.pipe(
+                Effect.map(Exit.succeed),
+                Effect.catchIf(isStreamError, (error) => Effect.succeed(Exit.fail(error)))
+              ),
+              tx(body)
+            )
           : pg
             ? body
             : tx(body)
@@ -905,7 +912,12 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
     )
 
     const transaction = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E | StoreFailure> =>
-      sql.withTransaction(effect).pipe(
+      Effect.flatMap(inTransaction, (nested) =>
+        Option.isSome(batched) && !nested
+          ? // group-committed: its own savepoint inside the batch's transaction
+            batched.value(Effect.exit(sql.withTransaction(effect)), sql.withTransaction(effect))
+          : sql.withTransaction(effect)
+      ).pipe(
         Effect.catchIf(
           (error): error is SqlError => error instanceof SqlError,
           (error) => Effect.fail(failure("transaction", "Query")(error))
