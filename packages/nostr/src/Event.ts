@@ -6,6 +6,10 @@
  * (`@noble/curves`) when wasm cannot load; `layerVerifierPure` skips wasm. Both check the id (sha256 of the
  * serialised event) and the BIP-340 signature. Anything read from a relay goes through `Verifier.decode` first.
  *
+ * Signing (`signWith`) uses the same wasm module (libsecp256k1, several times faster than pure JS) once a
+ * `layerVerifier` has loaded it in the process, and `@noble/curves` before that or when it could not load; both give
+ * BIP-340 signatures with fresh auxiliary randomness, and the wasm result is used only when its id is ours.
+ *
  * @since 0.1.0
  */
 import { EventIdHex, PublicKeyHex, UnixSeconds } from "@portal/protocol/Primitives"
@@ -117,6 +121,9 @@ export const signWith = (keys: KeyPair, template: EventTemplate): Effect.Effect<
   Effect.sync(() => {
     const unsigned: UnsignedEvent = { ...template, pubkey: keys.publicKey }
     const id = computeId(unsigned)
+    const secret = Redacted.value(keys.secretKey)
+    const wasm = Tools.signWithWasm(unsigned, secret)
+    const sig = wasm !== undefined && wasm.id === id ? wasm.sig : Secp.signSchnorr(Secp.hexToBytes(id), secret)
     return {
       id,
       pubkey: keys.publicKey,
@@ -124,7 +131,7 @@ export const signWith = (keys: KeyPair, template: EventTemplate): Effect.Effect<
       kind: template.kind,
       tags: template.tags.map((tag) => [...tag]),
       content: template.content,
-      sig: SignatureHex.make(Secp.signSchnorr(Secp.hexToBytes(id), Redacted.value(keys.secretKey)))
+      sig: SignatureHex.make(sig)
     }
   })
 

@@ -415,10 +415,12 @@ export const make = (
     const onOpen = (entry: RelayEntry, outbox: Queue.Queue<string>) =>
       Effect.gen(function* () {
         entry.outbox = outbox
-        yield* setStatus(entry, { state: "open", attempts: 0, lastError: Option.none(), retryAt: Option.none() })
+        // subscriptions first, then the retried events, then the status that wakes waiting publishers: a reply to
+        // anything published on this connection finds our subscriptions registered (a connection is in order)
         const now = yield* Clock.currentTimeMillis
         for (const wire of wires.values()) sendWire(entry, wire, [...wire.members], now)
-        const retried = flushRetry(entry, yield* Clock.currentTimeMillis)
+        const retried = flushRetry(entry, now)
+        yield* setStatus(entry, { state: "open", attempts: 0, lastError: Option.none(), retryAt: Option.none() })
         yield* Effect.logDebug("relay open").pipe(
           Effect.annotateLogs({ relay: entry.url, subscriptions: subs.size, retried })
         )

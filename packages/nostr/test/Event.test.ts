@@ -111,3 +111,26 @@ for (const [name, verifierLayer, backend] of [
     )
   })
 }
+
+layer(Event.layerVerifier)("signing once the wasm module is loaded", (it) => {
+  it.effect("gives BIP-340 signatures the pure-JS verifier accepts, fresh each time, over the expected id", () =>
+    Effect.gen(function* () {
+      yield* Event.Verifier
+      const keys = yield* Keys.generate
+      const template = yield* Event.template({
+        kind: 27000,
+        content: 'ünïcode \u2028 "quoted"',
+        tags: [["p", keys.publicKey]]
+      })
+      const a = yield* Event.signWith(keys, template)
+      const b = yield* Event.signWith(keys, template)
+      assert.strictEqual(a.id, Event.computeId({ ...template, pubkey: keys.publicKey }))
+      assert.strictEqual(a.id, b.id)
+      // fresh auxiliary randomness: two signatures of the same event differ, both valid
+      assert.notStrictEqual(a.sig, b.sig)
+      assert.isTrue(Event.verifyPure(a))
+      assert.isTrue(Event.verifyPure(b))
+      assert.isFalse(Event.verifyPure({ ...a, content: "changed" }))
+    })
+  )
+})

@@ -1,13 +1,14 @@
 /**
  * The only file importing `nostr-tools` and `nostr-wasm`: the wasm event verifier (nostr-wasm loaded through
- * nostr-tools' `wasm` entry point), NIP-19 bech32 and NIP-04. Synchronous calls throw; callers wrap them.
+ * nostr-tools' `wasm` entry point) and, once it is loaded, wasm signing; NIP-19 bech32 and NIP-04. Synchronous calls
+ * throw; callers wrap them.
  *
  * @internal
  */
 import * as nip04 from "nostr-tools/nip04"
 import * as nip19 from "nostr-tools/nip19"
 import { setNostrWasm, verifyEvent as wasmVerifyEvent } from "nostr-tools/wasm"
-import { initNostrWasm } from "nostr-wasm"
+import { initNostrWasm, type Nostr } from "nostr-wasm"
 
 /** The shape both verifiers read. */
 export interface WireEvent {
@@ -22,7 +23,36 @@ export interface WireEvent {
 
 /** Compiles the secp256k1 wasm module and hands it to nostr-tools. Safe to call more than once. */
 export const loadWasm = async (): Promise<void> => {
-  setNostrWasm(await initNostrWasm())
+  const nostr = await initNostrWasm()
+  setNostrWasm(nostr)
+  loaded = nostr
+}
+
+/** The compiled module, once `loadWasm` ran in this process. */
+let loaded: Nostr | undefined
+
+/**
+ * Id and BIP-340 signature of an unsigned event by libsecp256k1 (wasm), with fresh auxiliary randomness from
+ * `crypto.getRandomValues`; `undefined` while the module is not loaded (the caller signs in pure JS). nostr-wasm
+ * 0.1.0 ignores entropy passed to `finalizeEvent` (it copies random bytes in only when none is given, leaving stale
+ * bytes otherwise), so none is passed.
+ */
+export const signWithWasm = (
+  event: Omit<WireEvent, "id" | "sig">,
+  secret: Uint8Array
+): { readonly id: string; readonly sig: string } | undefined => {
+  if (loaded === undefined || typeof globalThis.crypto?.getRandomValues !== "function") return undefined
+  const draft = {
+    id: "",
+    pubkey: event.pubkey,
+    created_at: event.created_at,
+    kind: event.kind,
+    tags: event.tags.map((tag) => [...tag]),
+    content: event.content,
+    sig: ""
+  }
+  loaded.finalizeEvent(draft, secret)
+  return { id: draft.id, sig: draft.sig }
 }
 
 /**
