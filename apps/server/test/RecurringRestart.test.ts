@@ -3,18 +3,23 @@
  * SQLite file with the same key). A pending subscription request is answered after a restart without being sent
  * again. A period that fell due while the daemon was down is billed once when it starts;
  * another restart does not bill it again. The calendar is yearly (`*-01-01 00:00:00`), so after the first charge
- * nothing else is due during the test.
+ * nothing else is due during the test. A period reserved just before a stop (the state written into the stopped
+ * daemon's file) is sent on start, and appears on the `recurring-payment-billing` stream once.
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Keys from "@portal/nostr/Keys"
 import * as TestRelay from "@portal/testing/TestRelay"
+import * as Store from "@portal/store/Store"
 import * as Recurring from "@portal/user/Recurring"
 import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import { randomUUID } from "node:crypto"
 import { authed, sendJson } from "./HttpServerTest.js"
 import {
   awaitBalance,
@@ -33,6 +38,91 @@ const nowMillis = Clock.currentTimeMillis
 const balance = sendJson(HttpClientRequest.get("/wallet/info").pipe(authed)).pipe(
   Effect.map((r) => (r.json as { data: { balance_msat: number } }).data.balance_msat)
 )
+
+/**
+ * A subscription authorised on a yearly calendar whose first period falls due 2 s later (the first daemon looks for
+ * due periods only at its start), then the daemon stopped in the state it leaves when it stops right after reserving
+ * that period (and, with `requestedWritten`, after writing its `requested` event too); the next daemon, started once
+ * it is due, sends that period.
+ */
+const reservedBeforeStop = (requestedWritten: boolean) =>
+  Effect.gen(function* () {
+    const relay = yield* TestRelay.TestRelay
+    const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+    const file = yield* databaseFile
+    const keys = yield* Keys.generate
+    const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+      recurring: Recurring.authorizeAll
+    })
+    const now = Math.floor((yield* nowMillis) / 1000)
+    const due = now + 2
+    const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl, billingInterval: "1 hour" })
+    const subscriptionId = yield* first.http(
+      Effect.gen(function* () {
+        const streamId = yield* started("/payments/recurring", {
+          main_key: userKeys.publicKey,
+          payment_request: {
+            amount: 1000,
+            currency: "Millisats",
+            recurrence: { calendar: "*-01-01 00:00:00", first_payment_due: due },
+            expires_at: now + 60
+          }
+        })
+        const [response] = yield* awaitEvents(streamId, (events) => events.length > 0)
+        assert.strictEqual(yield* balance, 0)
+        return (response!["status"] as { status: { subscription_id: string } }).status.subscription_id
+      })
+    )
+    yield* first.stop
+
+    const period = randomUUID()
+    yield* Effect.gen(function* () {
+      const store = yield* Store.Store
+      const subscription = Option.getOrThrow(yield* store.getSubscription(subscriptionId))
+      assert.deepStrictEqual(subscription.nextDue, Option.some(DateTime.unsafeMake(due * 1000)))
+      yield* store.putSubscription({
+        ...subscription,
+        nextDue: Option.getOrUndefined(subscription.nextDue),
+        data: { ...(subscription.data as object), pending: period }
+      })
+      if (requestedWritten) {
+        yield* store.append("recurring-payment-billing", {
+          type: "payment_status_update",
+          data: {
+            status: { status: "requested", main_key: userKeys.publicKey, amount: 1000, currency: "Millisats" },
+            exchange_rate: null,
+            subscription_id: subscriptionId,
+            stream_id: period
+          }
+        })
+      }
+    }).pipe(Effect.provide(Store.layerSqlite({ filename: file, retention: false })))
+    // the user side pays a period only once it is due
+    yield* Effect.sleep(Math.max(0, (due + 1) * 1000 - (yield* nowMillis)))
+
+    const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+    yield* second.http(
+      Effect.gen(function* () {
+        yield* awaitBalance(1000)
+        const billing = yield* awaitEvents("recurring-payment-billing", (events) =>
+          billedPeriods(events, subscriptionId).some((p) => p.outcomes.length > 0)
+        )
+        // the reserved stream id is the one billed; one `requested`, one outcome
+        const periods = billedPeriods(billing, subscriptionId)
+        assert.deepStrictEqual(
+          periods.map((p) => [
+            p.streamId,
+            p.requested.length,
+            p.outcomes.map((e) => (e["status"] as { status: string }).status)
+          ]),
+          [[period, 1, ["paid"]]],
+          JSON.stringify(billing)
+        )
+        const own = yield* poll(period)
+        assert.strictEqual(own[own.length - 1]!["subscription_id"], subscriptionId)
+      })
+    )
+  })
 
 describe("recurring billing across restarts", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
@@ -99,6 +189,12 @@ describe("recurring billing across restarts", () => {
         const [subscription] = yield* user.subscriptions
         assert.strictEqual(subscription!.paymentsMade, 1)
       })
+    )
+    it.scoped("a period reserved before a stop, its requested not yet written: written once, then the outcome", () =>
+      reservedBeforeStop(false)
+    )
+    it.scoped("a period reserved before a stop, its requested already written: not written again", () =>
+      reservedBeforeStop(true)
     )
     it.scoped("a subscription request answered only after a restart: not sent again, the answer lands", () =>
       Effect.gen(function* () {
