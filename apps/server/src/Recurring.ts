@@ -22,7 +22,8 @@
  *   biller sees it end; both carry `subscription_id` and `stream_id` (the period's `single_payment` stream, whose
  *   own events carry `subscription_id` too). Each is written once: the `requested` before the request is sent (a
  *   restart that finds the period reserved but never sent looks for it on the stream before writing it), the
- *   outcome after the subscription notes that it is being written (a restart that finds that note looks for it).
+ *   outcome after the subscription notes that it is being written (a restart that finds that note looks for it),
+ *   and the period is then counted and released in one write.
  *   A period still in flight when its subscription is closed gets no outcome there; its own stream has it.
  * - With several instances on one PostgreSQL database, only the holder of the `recurring_biller` operation's lease
  *   bills (taken over by another instance when a crashed holder's lease expires).
@@ -514,19 +515,18 @@ export const make = (options: Options = {}) =>
             Option.isNone(next) ||
             Option.exists(recurrence.value.maxPayments, (max) => made >= max) ||
             Option.exists(recurrence.value.until, (until) => Option.exists(next, (n) => n > until))
-          yield* store.recordSubscriptionPayment(
-            subscription.id,
-            ended ? Option.none() : Option.map(next, (n) => DateTime.unsafeMake(n * 1000))
+          // counted, next due date and the period released in one write: a stop cannot count it twice
+          return yield* update(
+            subscription,
+            {
+              paymentsMade: made,
+              nextDue: ended
+                ? undefined
+                : Option.getOrUndefined(Option.map(next, (n) => DateTime.unsafeMake(n * 1000))),
+              ...(ended ? { status: "completed" } : {})
+            },
+            { ...data.value, pending: null, failures: 0 }
           )
-          const after = yield* store.getSubscription(subscription.id)
-          if (Option.isSome(after)) {
-            yield* update(after.value, ended ? { status: "completed" } : {}, {
-              ...data.value,
-              pending: null,
-              failures: 0
-            })
-          }
-          return
         }
         const failures = data.value.failures + 1
         if (failures >= maxFailures) {

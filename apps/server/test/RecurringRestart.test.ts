@@ -96,7 +96,7 @@ const reservedBeforeStop = (requestedWritten: boolean) =>
           }
         })
       }
-    }).pipe(Effect.provide(Store.layerSqlite({ filename: file, retention: false })))
+    }).pipe((effect) => onFile(file, effect))
     // the user side pays a period only once it is due
     yield* Effect.sleep(Math.max(0, (due + 1) * 1000 - (yield* nowMillis)))
 
@@ -123,6 +123,10 @@ const reservedBeforeStop = (requestedWritten: boolean) =>
       })
     )
   })
+
+/** Runs `effect` on the stopped daemon's SQLite file. */
+const onFile = <A, E>(file: string, effect: Effect.Effect<A, E, Store.Store>) =>
+  effect.pipe(Effect.provide(Store.layerSqlite({ filename: file, retention: false })))
 
 describe("recurring billing across restarts", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
@@ -195,6 +199,77 @@ describe("recurring billing across restarts", () => {
     )
     it.scoped("a period reserved before a stop, its requested already written: not written again", () =>
       reservedBeforeStop(true)
+    )
+    it.scoped(
+      "stopped after a period's outcome was written but before it was counted: counted once, written once",
+      () =>
+        Effect.gen(function* () {
+          const relay = yield* TestRelay.TestRelay
+          const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+          const file = yield* databaseFile
+          const keys = yield* Keys.generate
+          const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+            recurring: Recurring.authorizeAll
+          })
+          const due = Math.floor((yield* nowMillis) / 1000) + 1
+          const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+          const [subscriptionId, period] = yield* first.http(
+            Effect.gen(function* () {
+              const streamId = yield* started("/payments/recurring", {
+                main_key: userKeys.publicKey,
+                payment_request: {
+                  amount: 1000,
+                  currency: "Millisats",
+                  recurrence: { calendar: "*-01-01 00:00:00", first_payment_due: due },
+                  expires_at: due + 60
+                }
+              })
+              const [response] = yield* awaitEvents(streamId, (events) => events.length > 0)
+              const id = (response!["status"] as { status: { subscription_id: string } }).status.subscription_id
+              const billing = yield* awaitEvents("recurring-payment-billing", (events) =>
+                billedPeriods(events, id).some((p) => p.outcomes.length > 0)
+              )
+              return [id, billedPeriods(billing, id)[0]!.streamId] as const
+            })
+          )
+          yield* first.stop
+          // back to the state between writing the outcome and counting the period
+          yield* onFile(
+            file,
+            Effect.gen(function* () {
+              const store = yield* Store.Store
+              const subscription = Option.getOrThrow(yield* store.getSubscription(subscriptionId))
+              yield* store.putSubscription({
+                ...subscription,
+                paymentsMade: 0,
+                nextDue: DateTime.unsafeMake(due * 1000),
+                data: { ...(subscription.data as object), pending: period, reporting: period }
+              })
+            })
+          )
+          const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+          yield* second.http(
+            Effect.gen(function* () {
+              // several billing intervals (200 ms) pass
+              yield* Effect.sleep("1500 millis")
+              assert.strictEqual(yield* balance, 1000)
+              const periods = billedPeriods(yield* poll("recurring-payment-billing"), subscriptionId)
+              assert.deepStrictEqual(
+                periods.map((p) => [p.streamId, p.requested.length, p.outcomes.length]),
+                [[period, 1, 1]]
+              )
+            })
+          )
+          yield* second.stop
+          const subscription = yield* onFile(
+            file,
+            Effect.flatMap(Store.Store, (store) => store.getSubscription(subscriptionId))
+          )
+          const stored = Option.getOrThrow(subscription)
+          assert.strictEqual(stored.paymentsMade, 1)
+          assert.strictEqual((stored.data as { pending: string | null }).pending, null)
+          assert.isTrue(Option.exists(stored.nextDue, (next) => DateTime.toEpochMillis(next) > due * 1000))
+        })
     )
     it.scoped("a subscription request answered only after a restart: not sent again, the answer lands", () =>
       Effect.gen(function* () {
