@@ -75,13 +75,15 @@ export const make = (options: Options = {}) =>
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(300))
     const running = yield* FiberMap.make<string>()
 
+    /** The terminal event and the end of the operation, in one transaction (one commit). */
     const finish = (streamId: string, event: { readonly type: string; readonly data: Record<string, unknown> }) =>
       streams
         .append(streamId, event)
         .pipe(
           Effect.asVoid,
           Effect.catchTags({ StreamFinished: () => Effect.void, StreamNotFound: () => Effect.void }),
-          Effect.zipRight(store.deleteOperation(operationKind, streamId))
+          Effect.zipRight(store.deleteOperation(operationKind, streamId)),
+          store.transaction
         )
 
     const answered = (streamId: string, challenge: string, reply: Conversation.Reply<Messages.AuthResponseContent>) =>
@@ -194,7 +196,6 @@ export const make = (options: Options = {}) =>
 
     const start: Service["start"] = ({ mainKey, subkeys }) =>
       Effect.gen(function* () {
-        const streamId = yield* streams.create("authenticate_key")
         const deadline = DateTime.addDuration(yield* DateTime.now, timeout)
         const payload: Payload = {
           mainKey,
@@ -202,7 +203,13 @@ export const make = (options: Options = {}) =>
           challenge: randomBytes(16).toString("hex"),
           published: false
         }
-        yield* store.putOperation({ kind: operationKind, id: streamId, streamId, payload, deadline })
+        // the stream and its operation in one transaction (group-committed with concurrent ones on SQLite): a restart
+        // finds both or neither
+        const streamId = yield* store.transaction(
+          Effect.tap(streams.create("authenticate_key"), (streamId) =>
+            store.putOperation({ kind: operationKind, id: streamId, streamId, payload, deadline })
+          )
+        )
         yield* FiberMap.run(running, streamId, run(streamId, payload, deadline))
         return streamId
       }).pipe(Effect.withSpan("KeyAuth.start"))
