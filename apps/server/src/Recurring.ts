@@ -24,7 +24,8 @@
  *   restart that finds the period reserved but never sent looks for it on the stream before writing it), the
  *   outcome after the subscription notes that it is being written (a restart that finds that note looks for it),
  *   and the period is then counted and released in one write.
- *   A period still in flight when its subscription is closed gets no outcome there; its own stream has it.
+ *   A period still running when its subscription is closed is noted at the close (a `recurring_billing_outcome`
+ *   operation) and its outcome written when it ends.
  * - With several instances on one PostgreSQL database, only the holder of the `recurring_biller` operation's lease
  *   bills (taken over by another instance when a crashed holder's lease expires).
  * - Close from the service (`close`): a 28007 `by_service: true` to the user's keys; billing stops.
@@ -118,6 +119,10 @@ export interface Options {
 const requestKind = "recurring_payment"
 /** The singleton operation whose lease makes one instance the biller. */
 const billerKind = "recurring_biller"
+/** A billed period whose subscription was closed before its outcome reached the billing stream (id: its stream). */
+const outcomeKind = "recurring_billing_outcome"
+const OutcomePayload = Schema.Struct({ subscriptionId: Schema.String })
+const decodeOutcomePayload = Schema.decodeUnknownOption(OutcomePayload)
 
 /** What the store keeps of a subscription besides its columns. */
 const SubscriptionData = Schema.Struct({
@@ -147,6 +152,14 @@ const decodePayload = Schema.decodeUnknownOption(Payload)
 const statusOf = (event: Streams.WireEvent): unknown => {
   const status = event["status"]
   return typeof status === "object" && status !== null ? Reflect.get(status, "status") : undefined
+}
+
+/** A finished period's outcome as the billing stream records it: its last status and the rate its request carried. */
+const outcomeOf = (events: ReadonlyArray<Streams.WireEvent>): Record<string, unknown> => {
+  const last = events.filter((event) => event.type === "payment_status_update").at(-1)
+  return last === undefined
+    ? { status: { status: "error", reason: "no payment status" }, exchange_rate: null }
+    : { status: last["status"], exchange_rate: last["exchange_rate"] ?? null }
 }
 
 /**
@@ -317,6 +330,20 @@ export const make = (options: Options = {}) =>
         data: subscription.data
       })
 
+    /** Closes a subscription; a period still running is noted so that its outcome still reaches the billing stream. */
+    const closeSubscription = (subscription: Model.Subscription) =>
+      Effect.gen(function* () {
+        const pending = Option.flatMap(decodeData(subscription.data), (data) => Option.fromNullable(data.pending))
+        if (Option.isSome(pending)) {
+          yield* store.insertOperation({
+            kind: outcomeKind,
+            id: pending.value,
+            payload: { subscriptionId: subscription.id } satisfies typeof OutcomePayload.Type
+          })
+        }
+        yield* setStatus(subscription, "closed")
+      })
+
     const close: Service["close"] = (input) =>
       Effect.gen(function* () {
         const content = yield* Messages.encodeContent(Messages.CloseRecurringPaymentContent, {
@@ -328,7 +355,7 @@ export const make = (options: Options = {}) =>
           Effect.gen(function* () {
             const existing = yield* store.getSubscription(input.subscriptionId)
             if (Option.isSome(existing) && existing.value.mainKey === input.mainKey) {
-              yield* setStatus(existing.value, "closed")
+              yield* closeSubscription(existing.value)
             }
           })
         )
@@ -352,7 +379,7 @@ export const make = (options: Options = {}) =>
         })
         const mainKey = Option.match(subscriber, { onNone: () => incoming.sender, onSome: (s) => s.mainKey })
         if (Option.isSome(subscriber) && subscriber.value.status === "active") {
-          yield* billing.withPermits(1)(setStatus(subscriber.value, "closed"))
+          yield* billing.withPermits(1)(closeSubscription(subscriber.value))
         }
         yield* Conversing.appendQuietly(
           streams,
@@ -390,18 +417,18 @@ export const make = (options: Options = {}) =>
             )
           )
         )
-    const appendBilling = (subscription: Model.Subscription, streamId: string, data: Record<string, unknown>) =>
+    const appendBilling = (subscriptionId: string, streamId: string, data: Record<string, unknown>) =>
       Conversing.appendQuietly(
         streams,
         recurringPaymentBillingStreamId,
         {
           type: "payment_status_update",
-          data: { exchange_rate: null, ...data, subscription_id: subscription.id, stream_id: streamId }
+          data: { exchange_rate: null, ...data, subscription_id: subscriptionId, stream_id: streamId }
         },
         "never"
       )
     const appendRequested = (subscription: Model.Subscription, streamId: string) =>
-      appendBilling(subscription, streamId, {
+      appendBilling(subscription.id, streamId, {
         status: {
           status: "requested",
           main_key: subscription.mainKey,
@@ -492,16 +519,12 @@ export const make = (options: Options = {}) =>
         const events = yield* streams.poll(pending)
         const paid = events.some((event) => statusOf(event) === "paid")
         // the period's outcome on the billing stream: its last status and the rate its request carried
-        const last = events.filter((event) => event.type === "payment_status_update").at(-1)
-        const outcome =
-          last === undefined
-            ? { status: { status: "error", reason: "no payment status" } }
-            : { status: last["status"], exchange_rate: last["exchange_rate"] ?? null }
+        const outcome = outcomeOf(events)
         if (data.value.reporting === pending) {
-          if (!(yield* onBillingStream(pending, "outcome"))) yield* appendBilling(subscription, pending, outcome)
+          if (!(yield* onBillingStream(pending, "outcome"))) yield* appendBilling(subscription.id, pending, outcome)
         } else {
           yield* update(subscription, {}, { ...data.value, reporting: pending })
-          yield* appendBilling(subscription, pending, outcome)
+          yield* appendBilling(subscription.id, pending, outcome)
         }
         yield* Effect.logInfo(`subscription ${subscription.id}: period ${paid ? "paid" : "unpaid"}`).pipe(
           Effect.annotateLogs({ streamId: pending, paymentsMade: subscription.paymentsMade + (paid ? 1 : 0) })
@@ -544,6 +567,26 @@ export const make = (options: Options = {}) =>
         )
       })
 
+    /** A period of a closed subscription: its outcome is written once it ends (rare: looked up on the stream). */
+    const closedPeriod = (streamId: string, payload: unknown) =>
+      Effect.gen(function* () {
+        const subscriptionId = decodeOutcomePayload(payload)
+        if (Option.isNone(subscriptionId)) return yield* store.deleteOperation(outcomeKind, streamId)
+        const subscription = yield* store.getSubscription(subscriptionId.value.subscriptionId)
+        // still active (stopped between noting and closing): billing writes it as for any period
+        if (Option.isSome(subscription) && subscription.value.status === "active") {
+          const data = decodeData(subscription.value.data)
+          if (Option.isSome(data) && data.value.pending === streamId) return
+          return yield* store.deleteOperation(outcomeKind, streamId)
+        }
+        const info = yield* Effect.option(streams.info(streamId))
+        if (Option.isSome(info) && !info.value.finished) return
+        if (Option.isSome(info) && !(yield* onBillingStream(streamId, "outcome"))) {
+          yield* appendBilling(subscriptionId.value.subscriptionId, streamId, outcomeOf(yield* streams.poll(streamId)))
+        }
+        yield* store.deleteOperation(outcomeKind, streamId)
+      })
+
     // One biller among the instances sharing a database (differences.md §o): the holder of this operation's lease.
     const owner = randomUUID()
     const lease = Duration.sum(Duration.times(billingInterval, 3), Duration.seconds(5))
@@ -568,6 +611,9 @@ export const make = (options: Options = {}) =>
               )
             )
         )
+      }
+      for (const operation of yield* store.listOperations(outcomeKind)) {
+        yield* billing.withPermits(1)(closedPeriod(operation.id, operation.payload))
       }
     }).pipe(Effect.catchAllCause((cause) => Effect.logError("recurring billing failed", cause)))
 

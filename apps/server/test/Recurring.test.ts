@@ -6,13 +6,18 @@
  *
  * Asserting that billing *stopped* needs a quiet period: the tests wait a few billing periods (1 s calendar,
  * 200 ms billing interval) and check that nothing more was paid.
+ *
+ * Every billed period is on the fixed `recurring-payment-billing` stream (its `requested`, then its outcome), also a
+ * period still running when its subscription is closed (a subscriber that never answers, set up in the store file).
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Keys from "@portal/nostr/Keys"
 import * as TestRelay from "@portal/testing/TestRelay"
+import * as Store from "@portal/store/Store"
 import * as Recurring from "@portal/user/Recurring"
 import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { authed, sendJson } from "./HttpServerTest.js"
@@ -189,6 +194,75 @@ describe("recurring payments", () => {
             yield* staysAt(settled)
           })
         )
+      })
+    )
+
+    it.scoped("closed while a period runs: that period's outcome still reaches the billing stream, once", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { nwcUrl } = yield* startNetwork(relay.url, {})
+        const file = yield* databaseFile
+        // a subscriber whose wallet never answers: the billed period runs until its timeout
+        const silent = (yield* Keys.generate).publicKey
+        const now = yield* nowSeconds
+        const storeLayer = Store.layerSqlite({ filename: file, retention: false })
+        yield* Effect.flatMap(Store.Store, (store) =>
+          store.putSubscription({
+            id: "sub-closed-mid-period",
+            mainKey: silent,
+            amount: 1000,
+            currency: "Millisats",
+            recurrence: {
+              calendar: "*-01-01 00:00:00",
+              first_payment_due: String(now),
+              until: null,
+              max_payments: null
+            },
+            status: "active",
+            paymentsMade: 0,
+            nextDue: DateTime.unsafeMake(now * 1000),
+            data: { subkeys: [], description: null, authToken: null, pending: null, failures: 0 }
+          })
+        ).pipe(Effect.provide(storeLayer))
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file,
+          keys: yield* Keys.generate,
+          nwcUrl,
+          paymentTimeout: "3 seconds"
+        })
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const requested = yield* awaitEvents(
+              "recurring-payment-billing",
+              (events) => billedPeriods(events, "sub-closed-mid-period").length > 0
+            )
+            const [period] = billedPeriods(requested, "sub-closed-mid-period")
+            assert.deepStrictEqual(period!.outcomes, [])
+            const closed = yield* post("/payments/recurring/close", {
+              main_key: silent,
+              subscription_id: "sub-closed-mid-period"
+            })
+            assert.strictEqual(closed.status, 200, JSON.stringify(closed.json))
+            const billing = yield* awaitEvents("recurring-payment-billing", (events) =>
+              billedPeriods(events, "sub-closed-mid-period").some((p) => p.outcomes.length > 0)
+            )
+            // a few more billing intervals: written once, and nothing else billed
+            yield* Effect.sleep("1 second")
+            const periods = billedPeriods(yield* poll("recurring-payment-billing"), "sub-closed-mid-period")
+            assert.deepStrictEqual(
+              periods.map((p) => [p.streamId, p.requested.length, p.outcomes.map((e) => e["status"])]),
+              [[period!.streamId, 1, [{ status: "timeout" }]]],
+              JSON.stringify(billing)
+            )
+          })
+        )
+        yield* daemon.stop
+        // the note of the running period is gone once its outcome is written
+        const notes = yield* Effect.flatMap(Store.Store, (store) =>
+          store.listOperations("recurring_billing_outcome")
+        ).pipe(Effect.provide(storeLayer))
+        assert.deepStrictEqual(notes, [])
       })
     )
 
