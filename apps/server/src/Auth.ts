@@ -36,12 +36,23 @@ export const layerApiToken = (token: Redacted.Redacted<string>): Layer.Layer<Api
 // Both sides are hashed first so that the comparison takes the same time whatever the lengths.
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest()
 
+// The API token's digest, computed once per token rather than on every request.
+const expectedDigests = new WeakMap<Redacted.Redacted<string>, Buffer>()
+const expectedDigest = (expected: Redacted.Redacted<string>): Buffer => {
+  let known = expectedDigests.get(expected)
+  if (known === undefined) {
+    known = digest(Redacted.value(expected))
+    expectedDigests.set(expected, known)
+  }
+  return known
+}
+
 /**
  * Constant-time equality of a presented token and the API token.
  * @category auth
  */
 export const tokenMatches = (presented: string, expected: Redacted.Redacted<string>): boolean =>
-  timingSafeEqual(digest(presented), digest(Redacted.value(expected)))
+  timingSafeEqual(digest(presented), expectedDigest(expected))
 
 const failed = (reason: string) => new Unauthorized({ error: `Authentication failed: ${reason}` })
 

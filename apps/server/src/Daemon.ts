@@ -125,7 +125,9 @@ const layerUnmapped = (startup: ProcessInput) =>
           }).pipe(Layer.provideMerge(WebhooksLayer))
         ),
         Layer.provide(ServicesLayer),
-        Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
+        Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level])),
+        // nothing exports spans (no tracer is configured): `withSpan` makes no-op spans instead of recording them
+        Layer.provide(Layer.setTracerEnabled(false))
       )
     })
   )
