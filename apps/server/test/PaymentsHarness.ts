@@ -15,6 +15,7 @@ import * as NwcWalletService from "@portal/testing/NwcWalletService"
 import * as User from "@portal/user/User"
 import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
 import * as Wallet from "@portal/wallet/Wallet"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -24,6 +25,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
@@ -204,3 +206,28 @@ export const billedPeriods = (events: ReadonlyArray<WireEvent>, subscriptionId: 
   }
   return [...periods].map(([streamId, { outcomes, requested }]) => ({ streamId, requested, outcomes }))
 }
+
+/**
+ * The first `count` events of a stream followed with Server-Sent Events (index > `after` when given), for streams
+ * that never finish, such as the fixed ones.
+ */
+export const followEvents = (streamId: string, count: number, after?: number) =>
+  Effect.gen(function* () {
+    const client = yield* HttpClient.HttpClient
+    const query = after === undefined ? "" : `?after=${after}`
+    const response = yield* client.execute(
+      HttpClientRequest.get(`/events/${streamId}${query}`).pipe(
+        HttpClientRequest.setHeader("accept", "text/event-stream"),
+        authed
+      )
+    )
+    return yield* response.stream.pipe(
+      Stream.decodeText(),
+      Stream.splitLines,
+      Stream.filter((line) => line.startsWith("data: ")),
+      Stream.map((line) => JSON.parse(line.slice("data: ".length)) as WireEvent),
+      Stream.take(count),
+      Stream.runCollect,
+      Effect.map(Chunk.toReadonlyArray)
+    )
+  }).pipe(Effect.scoped)

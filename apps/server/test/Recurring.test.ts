@@ -19,6 +19,7 @@ import * as Recurring from "@portal/user/Recurring"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import { authed, sendJson } from "./HttpServerTest.js"
 import {
@@ -26,6 +27,7 @@ import {
   awaitEvents,
   billedPeriods,
   databaseFile,
+  followEvents,
   poll,
   post,
   startDaemon,
@@ -87,6 +89,8 @@ describe("recurring payments", () => {
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
+            // a merchant following the billing stream with SSE from before the subscription
+            const followed = yield* Effect.fork(followEvents("recurring-payment-billing", 6))
             const streamId = yield* started(
               "/payments/recurring",
               recurringRequest(
@@ -139,8 +143,14 @@ describe("recurring payments", () => {
                 assert.strictEqual(event["exchange_rate"], null)
               }
             }
-            // the billing stream never finishes: followed with SSE it stays open (polled again here instead)
-            assert.strictEqual((yield* poll("recurring-payment-billing")).length, billing.length)
+            // nothing more is billed; followed live, the same events arrived (the stream stays open), also from `after`
+            assert.deepStrictEqual(yield* poll("recurring-payment-billing"), billing)
+            assert.lengthOf(billing, 6)
+            assert.deepStrictEqual(yield* Fiber.join(followed).pipe(Effect.timeout("10 seconds")), billing)
+            assert.deepStrictEqual(
+              yield* followEvents("recurring-payment-billing", 3, billing[2]!.index).pipe(Effect.timeout("10 seconds")),
+              billing.slice(3)
+            )
             const [subscription] = yield* user.subscriptions
             assert.strictEqual(subscription!.subscriptionId, subscriptionId)
             assert.strictEqual(subscription!.paymentsMade, 3)
