@@ -451,8 +451,19 @@ export const make = (
           const raw: unknown = message[2]
           const rawId =
             typeof raw === "object" && raw !== null && "id" in raw && typeof raw.id === "string" ? raw.id : undefined
-          // an id already delivered to every member was verified then; drop the copy without re-verifying
-          if (rawId !== undefined && [...wire.members].every((sub) => sub.seen.has(rawId))) return Effect.void
+          // the signature is the expensive part: drop first what no member would take (an id every member already
+          // has, or, for a well-formed event, one that no member's filters match: relays broadcast more than asked)
+          if (rawId !== undefined) {
+            const candidate = looksLikeEvent(raw) ? raw : undefined
+            let wanted = false
+            for (const sub of wire.members) {
+              if (!sub.seen.has(rawId) && (candidate === undefined || Filter.matchesAny(sub.filters, candidate))) {
+                wanted = true
+                break
+              }
+            }
+            if (!wanted) return Effect.void
+          }
           const decoded = verifier.decodeEither(raw)
           if (Either.isLeft(decoded)) {
             return Effect.logDebug("dropped an invalid event").pipe(
@@ -762,6 +773,20 @@ export const make = (
       publish
     })
   })
+
+/** The fields filters read have the right types (so matching cannot throw); not a validation. */
+const looksLikeEvent = (raw: unknown): raw is Event.NostrEvent => {
+  if (typeof raw !== "object" || raw === null) return false
+  const event = raw as Record<string, unknown>
+  return (
+    typeof event["id"] === "string" &&
+    typeof event["pubkey"] === "string" &&
+    typeof event["kind"] === "number" &&
+    typeof event["created_at"] === "number" &&
+    Array.isArray(event["tags"]) &&
+    event["tags"].every((tag) => Array.isArray(tag))
+  )
+}
 
 /**
  * Filters that differ only in `authors` become one filter with the union of the authors (a shared relay subscription

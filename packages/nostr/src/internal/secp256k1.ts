@@ -3,9 +3,13 @@
  * signatures, ECDH for NIP-44/NIP-04, sha256, NIP-06 derivation. Plain synchronous functions that throw; the public
  * modules wrap every call in `Effect.try` or use the boolean forms.
  *
+ * ECDH goes through Node's OpenSSL (`crypto.createECDH("secp256k1")`, about 3× faster than `@noble/curves`, one
+ * prepared object per secret key) when the runtime has the curve, `@noble/curves` otherwise; both give the same x.
+ *
  * @internal
  */
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js"
+import { createECDH, type ECDH, getCurves } from "node:crypto"
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex, hexToBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js"
 import { HDKey } from "@scure/bip32"
@@ -52,9 +56,24 @@ export const verifySchnorr = (sigHex: string, hashHex: string, pubkeyHex: string
   }
 }
 
+const openSslHasCurve = getCurves().includes("secp256k1")
+/** Prepared OpenSSL ECDH objects, by secret key (the same `Uint8Array` for a signer's lifetime). */
+const prepared = new WeakMap<Uint8Array, ECDH>()
+
 /** The x coordinate of secret·lift_x_even(pub): the ECDH input of NIP-44 and NIP-04. Throws on bad keys. */
-export const sharedX = (secret: Uint8Array, pubkeyHex: string): Uint8Array =>
-  secp256k1.getSharedSecret(secret, hexToBytes(`02${pubkeyHex}`)).subarray(1, 33)
+export const sharedX = (secret: Uint8Array, pubkeyHex: string): Uint8Array => {
+  // Buffer.from(…, "hex") stops silently at the first non-hex character: check first
+  if (!/^[0-9a-fA-F]{64}$/.test(pubkeyHex)) throw new Error("expected a 64-hex x-only public key")
+  if (!openSslHasCurve) return secp256k1.getSharedSecret(secret, hexToBytes(`02${pubkeyHex}`)).subarray(1, 33)
+  let ecdh = prepared.get(secret)
+  if (ecdh === undefined) {
+    if (!isValidSecretKey(secret)) throw new Error("invalid secret key")
+    ecdh = createECDH("secp256k1")
+    ecdh.setPrivateKey(secret)
+    prepared.set(secret, ecdh)
+  }
+  return new Uint8Array(ecdh.computeSecret(Buffer.from(`02${pubkeyHex}`, "hex")))
+}
 
 /** NIP-06: BIP-39 seed → BIP-32 path `m/44'/1237'/<account>'/0/0`. Throws on an invalid mnemonic. */
 export const deriveNip06 = (mnemonic: string, passphrase: string, account: number): Uint8Array => {
