@@ -88,9 +88,19 @@ export const PaymentStatusUpdateEvent = Schema.Struct({
   ...base,
   type: Schema.Literal("payment_status_update"),
   status: PaymentStatus,
-  exchange_rate: Schema.optional(Schema.NullOr(EventExchangeRate)),
-  subscription_id: Schema.optional(nullableString),
-  stream_id: Schema.optional(Schema.String)
+  exchange_rate: Schema.optional(
+    Schema.NullOr(EventExchangeRate).annotations({
+      description: "The rate the request carried in `current_exchange_rate`; null for Millisats."
+    })
+  ),
+  subscription_id: Schema.optional(
+    nullableString.annotations({ description: "The subscription a billed period belongs to; else null." })
+  ),
+  stream_id: Schema.optional(
+    Schema.String.annotations({
+      description: "Only on the `recurring-payment-billing` stream: the billed period's `single_payment` stream."
+    })
+  )
 }).annotations({ identifier: "PaymentStatusUpdateEvent" })
 
 /** A user cancelled a subscription (the fixed `recurring-payment-close` stream). @category events */
