@@ -6,6 +6,10 @@
  *   POST /key-handshake → the user sends the handshake → the `key_handshake` event (SSE) → POST /authenticate-key →
  *   the user approves → the `authenticate_key` event with status `approved` (SSE).
  *
+ * Real users are separate apps on separate machines; one process holding 100 of them would measure its own event
+ * loop. Beyond 50 users the users are spread over worker processes (this file again, at most 50 users and at most 2
+ * processes): each prepares its users and reports `READY`; all start together on `GO` and report their latencies.
+ *
  * Prints one JSON line: completed flows, failures, elapsed time and the flow latency percentiles.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -18,7 +22,9 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import { spawn } from "node:child_process"
 import * as Http from "node:http"
+import { fileURLToPath } from "node:url"
 import { performance } from "node:perf_hooks"
 
 interface Config {
@@ -27,7 +33,12 @@ interface Config {
   readonly relay: string
   readonly users: number
   readonly durationMs: number
+  /** Set in worker processes. */
+  readonly worker?: boolean
 }
+
+const USERS_PER_PROCESS = 50
+const MAX_PROCESSES = 2
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config
 const daemon = new URL(config.daemon)
@@ -151,6 +162,10 @@ const program = Effect.gen(function* () {
   // the users' REQs reach the relay before the first challenge (challenges are ephemeral: a user whose REQ the relay
   // has not registered yet misses it); User.listen does not expose its EOSE, so a margin that grows with the count
   yield* Effect.sleep(`${500 + 25 * config.users} millis`)
+  if (config.worker === true) {
+    console.log("READY")
+    yield* Effect.promise(() => new Promise<void>((resolve) => process.stdin.once("data", () => resolve())))
+  }
   const latencies: Array<number> = []
   let failures = 0
   let firstFailure: string | undefined
@@ -176,6 +191,20 @@ const program = Effect.gen(function* () {
   latencies.sort((a, b) => a - b)
   const percentile = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? null
+  if (config.worker === true) {
+    console.log(
+      JSON.stringify({
+        latencies,
+        failures,
+        firstFailure: firstFailure ?? null,
+        elapsedMs: elapsed,
+        steps,
+        completed,
+        failedIn
+      })
+    )
+    return
+  }
   console.log(
     JSON.stringify({
       flows: latencies.length,
@@ -197,4 +226,92 @@ const program = Effect.gen(function* () {
   )
 })
 
-program.pipe(Effect.scoped, NodeRuntime.runMain)
+interface WorkerResult {
+  readonly latencies: Array<number>
+  readonly failures: number
+  readonly firstFailure: string | null
+  readonly elapsedMs: number
+  readonly steps: typeof steps
+  readonly completed: typeof completed
+  readonly failedIn: Record<string, number>
+}
+
+/** Spreads the users over worker processes, starts them together, merges their results into one line. */
+const coordinate = Effect.promise(async () => {
+  const count = Math.min(MAX_PROCESSES, Math.ceil(config.users / USERS_PER_PROCESS))
+  const shares = Array.from(
+    { length: count },
+    (_, i) => Math.floor(config.users / count) + (i < config.users % count ? 1 : 0)
+  )
+  const workers = shares.map((users) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(import.meta.url), JSON.stringify({ ...config, users, worker: true })],
+      { stdio: ["pipe", "pipe", "inherit"] }
+    )
+    let output = ""
+    const lines: Array<() => void> = []
+    child.stdout.on("data", (chunk) => {
+      output += String(chunk)
+      for (const waiter of lines.splice(0)) waiter()
+    })
+    const line = (pattern: RegExp) =>
+      new Promise<string>((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(output)
+          if (match !== null) return resolve(match[0])
+          if (child.exitCode !== null) return reject(new Error(`user worker exited:\n${output}`))
+          lines.push(check)
+        }
+        child.once("exit", check)
+        check()
+      })
+    return { child, line }
+  })
+  try {
+    await Promise.all(workers.map((worker) => worker.line(/^READY$/m)))
+    for (const worker of workers) worker.child.stdin.write("GO\n")
+    const results = await Promise.all(
+      workers.map(async (worker) => JSON.parse(await worker.line(/^\{.*\}$/m)) as WorkerResult)
+    )
+    const latencies = results.flatMap((result) => result.latencies)
+    latencies.sort((a, b) => a - b)
+    const elapsed = Math.max(...results.map((result) => result.elapsedMs))
+    const percentile = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? null
+    const sum = (pick: (result: WorkerResult) => Record<string, number>) => {
+      const total: Record<string, number> = {}
+      for (const result of results) {
+        for (const [key, value] of Object.entries(pick(result))) total[key] = (total[key] ?? 0) + value
+      }
+      return total
+    }
+    const stepTotals = sum((result) => result.steps)
+    const completedTotals = sum((result) => result.completed)
+    console.log(
+      JSON.stringify({
+        flows: latencies.length,
+        failures: results.reduce((n, result) => n + result.failures, 0),
+        firstFailure: results.find((result) => result.firstFailure !== null)?.firstFailure ?? null,
+        elapsedMs: elapsed,
+        flowsPerSecond: (latencies.length / elapsed) * 1000,
+        p50: percentile(50),
+        p99: percentile(99),
+        failedIn: sum((result) => result.failedIn),
+        processes: count,
+        steps: Object.fromEntries(
+          Object.entries(stepTotals).map(([step, ms]) => [
+            step,
+            Math.round(ms / Math.max(1, completedTotals[step] ?? 0))
+          ])
+        )
+      })
+    )
+  } finally {
+    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill("SIGTERM")
+  }
+})
+
+;(config.worker !== true && config.users > USERS_PER_PROCESS ? coordinate : program.pipe(Effect.scoped)).pipe(
+  NodeRuntime.runMain
+)
