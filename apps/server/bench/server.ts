@@ -15,7 +15,7 @@
  *
  * Measurements are noisy on a shared 2-core machine; compare the ratios.
  *
- * `--http` runs only the HTTP part; `PORTAL_BENCH_TARGETS=info,key-handshake` only those HTTP targets (and node). `PORTAL_BENCH_CPU_PROF=<dir>` runs the daemon under `node --cpu-prof` and writes
+ * `--http` runs only the HTTP part, `--auth-flow` only the auth flow and the crypto bound; `PORTAL_BENCH_TARGETS=info,key-handshake` only those HTTP targets (and node). `PORTAL_BENCH_CPU_PROF=<dir>` runs the daemon under `node --cpu-prof` and writes
  * its profile to that directory (when the daemon stops) for `bench/profile.ts`.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -315,8 +315,10 @@ const cryptoPerFlow = Effect.gen(function* () {
 }).pipe(Effect.provide(Event.layerVerifier))
 
 const main = Effect.gen(function* () {
-  console.log("daemon HTTP (requests/s on loopback, load generator in its own process):")
-  yield* Effect.promise(http)
+  if (!process.argv.includes("--auth-flow")) {
+    console.log("daemon HTTP (requests/s on loopback, load generator in its own process):")
+    yield* Effect.promise(http)
+  }
   if (process.argv.includes("--http")) return
   console.log("auth flow (daemon, relay and user side in separate processes):")
   const flows = yield* Effect.promise(authFlow)
