@@ -37,7 +37,7 @@ const text = (stream: Stream.Stream<Uint8Array, unknown>) =>
 describe("SQLite durability", () => {
   layer(NodeContext.layer, { excludeTestServices: true })((it) => {
     it.scoped(
-      "every acknowledged append survives SIGKILL, nothing is torn; a second process is refused meanwhile",
+      "every acknowledged append and transaction survives SIGKILL, nothing is torn or half-done; a second process is refused meanwhile",
       () =>
         Effect.gen(function* () {
           const fs = yield* FileSystem.FileSystem
@@ -46,6 +46,7 @@ describe("SQLite durability", () => {
 
           const child = yield* Command.start(spawn(filename))
           const acks: Array<{ readonly index: number; readonly n: number }> = []
+          const txAcks: Array<number> = []
           const ready = yield* Deferred.make<void>()
           const enough = yield* Deferred.make<void>()
           const reader = yield* child.stdout.pipe(
@@ -56,6 +57,8 @@ describe("SQLite durability", () => {
                 if (line === "ready") yield* Deferred.succeed(ready, undefined)
                 const match = /^ack (\d+) (\d+)$/.exec(line)
                 if (match !== null) acks.push({ index: Number(match[1]), n: Number(match[2]) })
+                const tx = /^txack (\d+)$/.exec(line)
+                if (tx !== null) txAcks.push(Number(tx[1]))
                 if (acks.length >= ACKS_BEFORE_KILL) yield* Deferred.succeed(enough, undefined)
               })
             ),
@@ -100,6 +103,21 @@ describe("SQLite durability", () => {
             assert.isTrue(typeof n === "number" && typeof padding === "string", `event ${event.index} is malformed`)
             assert.strictEqual(sum, checksum(Number(n), String(padding)), `event ${event.index} is torn`)
           }
+          // every acknowledged transaction is there whole, and no transaction is there in part
+          assert.isAbove(txAcks.length, 0)
+          const txStreams = yield* store.listStreams({ kind: "crash_tx" })
+          const operations = yield* store.listOperations("crash_tx")
+          const streamIds = new Set(txStreams.map((info) => info.id))
+          const operationIds = new Set(operations.map((op) => op.id))
+          for (const k of txAcks) {
+            assert.isTrue(streamIds.has(`tx-${k}`), `acknowledged stream tx-${k} is missing`)
+            assert.isTrue(operationIds.has(`op-${k}`), `acknowledged operation op-${k} is missing`)
+          }
+          assert.deepStrictEqual(
+            [...streamIds].map((id) => id.slice(3)).sort(),
+            [...operationIds].map((id) => id.slice(3)).sort(),
+            "a stream without its operation, or the reverse"
+          )
           // the reopened store keeps going where the child stopped
           const next = yield* store.append("crash", { type: "crash", data: {} })
           assert.strictEqual(next.index, events.length)

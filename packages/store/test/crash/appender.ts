@@ -1,6 +1,8 @@
 /**
  * Child process of the durability test: appends to one stream of a SQLite store forever, four appends in
- * flight at a time, and prints `ack <index> <n>` after each append is acknowledged. The test kills it with
+ * flight at a time, and prints `ack <index> <n>` after each append is acknowledged; meanwhile two transactions at a
+ * time each store a stream `tx-<k>` and its operation `op-<k>` (group-committed with the appends), printing
+ * `txack <k>` once acknowledged. The test kills it with
  * SIGKILL. Each event carries a checksum of its padding, so a torn write would show.
  *
  *   node --import tsx test/crash/appender.ts <file> <stream id>
@@ -34,7 +36,23 @@ const program = Effect.gen(function* () {
   }).pipe(
     Effect.tap((event) => Effect.sync(() => void process.stdout.write(`ack ${event.index} ${event.data["n"]}\n`)))
   )
-  yield* Effect.all([appendOne, appendOne, appendOne, appendOne].map(Effect.forever), { concurrency: "unbounded" })
+  let nextTx = 0
+  const transactOne = Effect.suspend(() => {
+    const k = nextTx++
+    return store.transaction(
+      Effect.zipRight(
+        store.createStream(`tx-${k}`, "crash_tx"),
+        store.putOperation({ kind: "crash_tx", id: `op-${k}`, streamId: `tx-${k}`, payload: { k } })
+      )
+    )
+  }).pipe(Effect.tap((op) => Effect.sync(() => void process.stdout.write(`txack ${op.id.slice(3)}\n`))))
+  yield* Effect.all(
+    [
+      ...[appendOne, appendOne, appendOne, appendOne].map(Effect.forever),
+      ...[transactOne, transactOne].map(Effect.forever)
+    ],
+    { concurrency: "unbounded" }
+  )
 }).pipe(Effect.scoped)
 
 NodeRuntime.runMain(program, {
