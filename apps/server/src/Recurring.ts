@@ -52,7 +52,7 @@ import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
+import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
@@ -108,8 +108,14 @@ export class Recurring extends Context.Tag("@portal/server/Recurring")<Recurring
 
 /** @category options */
 export interface Options {
-  /** How often due subscriptions are looked for (default 60 s, as the reference demo). */
+  /**
+   * The longest the biller sleeps between looks at the subscriptions (default 60 s, as the reference demo). It wakes
+   * earlier when a period falls due, when a subscription is confirmed, and every `pendingPoll` while a billed period
+   * is waiting for its outcome, so short calendars are billed on time.
+   */
   readonly billingInterval?: Duration.DurationInput | undefined
+  /** How often a billed period still waiting for its outcome is looked at (default 1 s). */
+  readonly pendingPoll?: Duration.DurationInput | undefined
   /** Wait before billing an unpaid period again (default 1 hour). */
   readonly retryDelay?: Duration.DurationInput | undefined
   /** Consecutive unpaid periods after which the service closes the subscription (default 3, as the demo). */
@@ -117,6 +123,8 @@ export interface Options {
 }
 
 const requestKind = "recurring_payment"
+/** The shortest sleep of the biller between two looks. */
+const minimumWait = Duration.millis(200)
 /** The singleton operation whose lease makes one instance the biller. */
 const billerKind = "recurring_biller"
 /** A billed period whose subscription was closed before its outcome reached the billing stream (id: its stream). */
@@ -173,10 +181,13 @@ export const make = (options: Options = {}) =>
     const conversations = yield* Conversation.Conversations
     const payments = yield* Payments.Payments
     const billingInterval = Duration.decode(options.billingInterval ?? "60 seconds")
+    const pendingPoll = Duration.decode(options.pendingPoll ?? "1 second")
     const retryDelay = Duration.decode(options.retryDelay ?? "1 hour")
     const maxFailures = options.maxFailures ?? 3
     const running = yield* FiberMap.make<string>()
     const billing = yield* Effect.makeSemaphore(1)
+    // a confirmed subscription wakes the biller (its first period may be due before the next look)
+    const wakeups = yield* Queue.sliding<void>(1)
 
     // ---- the request -------------------------------------------------------------------------------------------
     const finish = (streamId: string, event: Model.NewEvent) =>
@@ -209,6 +220,7 @@ export const make = (options: Options = {}) =>
               failures: 0
             } satisfies SubscriptionData
           })
+          yield* wakeups.offer(undefined)
         }
         const encoded = yield* encodeRecurringStatus(status).pipe(Effect.orDie)
         yield* finish(streamId, {
@@ -617,7 +629,30 @@ export const make = (options: Options = {}) =>
       }
     }).pipe(Effect.catchAllCause((cause) => Effect.logError("recurring billing failed", cause)))
 
-    yield* tick.pipe(Effect.repeat(Schedule.spaced(billingInterval)), Effect.forkScoped)
+    // until the next look: the interval, or sooner when a period falls due or one is waiting for its outcome
+    const nextWait = Effect.gen(function* () {
+      const now = DateTime.toEpochMillis(yield* DateTime.now)
+      let wait = billingInterval
+      for (const subscription of yield* store.listSubscriptions({ status: "active" })) {
+        const pending = Option.flatMap(decodeData(subscription.data), (data) => Option.fromNullable(data.pending))
+        const until = Option.isSome(pending)
+          ? pendingPoll
+          : Option.match(subscription.nextDue, {
+              onNone: () => billingInterval,
+              onSome: (due) => Duration.millis(Math.max(0, DateTime.toEpochMillis(due) - now))
+            })
+        wait = Duration.min(wait, until)
+      }
+      // never a busy loop, whatever the store says
+      return Duration.max(wait, minimumWait)
+    }).pipe(Effect.orElseSucceed(() => billingInterval))
+
+    yield* tick.pipe(
+      Effect.zipRight(nextWait),
+      Effect.flatMap((wait) => Effect.raceFirst(Effect.sleep(wait), wakeups.take)),
+      Effect.forever,
+      Effect.forkScoped
+    )
 
     return Recurring.of({ request, close })
   })

@@ -73,6 +73,42 @@ const staysAt = (msat: number) =>
 
 describe("recurring payments", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
+    it.scoped("periods are billed when they fall due, not at the next look of a slow biller (1 h interval)", () =>
+      Effect.gen(function* () {
+        const relay = yield* TestRelay.TestRelay
+        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
+        const daemon = yield* startDaemon({
+          relay: relay.url,
+          file: yield* databaseFile,
+          keys: yield* Keys.generate,
+          nwcUrl,
+          billingInterval: "1 hour"
+        })
+        const { keys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          recurring: Recurring.authorizeAll
+        })
+        const now = yield* nowSeconds
+        yield* daemon.http(
+          Effect.gen(function* () {
+            const streamId = yield* started(
+              "/payments/recurring",
+              // the first period falls due two seconds after the subscription is confirmed
+              recurringRequest(
+                keys.publicKey,
+                { calendar: everySecond, first_payment_due: now + 2, max_payments: 2 },
+                now + 60
+              )
+            )
+            confirmed(yield* awaitEvents(streamId, (events) => events.length > 0))
+            // both periods within seconds (the test's own timeout is far below the biller's hour)
+            yield* awaitBalance(2000)
+            yield* staysAt(2000)
+          })
+        )
+        assert.lengthOf(yield* user.subscriptions, 1)
+      })
+    )
+
     it.scoped("authorised, then three periods billed and paid (max_payments 3), then no more", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
