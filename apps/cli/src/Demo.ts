@@ -7,13 +7,14 @@
  * A step whose daemon route is not served is printed as skipped with the reason (the daemon's `501`); it never
  * counts as success. The demo fails (exit 1) when a step that ran failed.
  *
- * The subscription uses a calendar of every second (`*-*-* *:*:*`) so that its two periods are due within the demo;
- * the service bills them itself with `POST /payments/single` and the subscription id (the reference's way), then
- * closes the subscription.
+ * The subscription uses a calendar of every second (`*-*-* *:*:*`) and `max_payments` 2, so that its two periods
+ * are due within the demo; the daemon bills them itself and the demo follows the fixed `recurring-payment-billing`
+ * stream until both are paid, then closes the subscription.
  *
  * @since 0.1.0
  */
 import { CashuBurnRequest, CashuMintRequest, CashuRequest, CashuSendDirectRequest } from "@portal/api/CashuApi"
+import { recurringPaymentBillingStreamId } from "@portal/api/EventsApi"
 import { RecurringPaymentRequest, SinglePaymentRequest } from "@portal/api/PaymentsApi"
 import * as Keys from "@portal/nostr/Keys"
 import * as Auth from "@portal/user/Auth"
@@ -28,7 +29,6 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Common from "./Commands/Common.js"
 import * as Follow from "./Follow.js"
@@ -107,6 +107,33 @@ export const run = (sandbox: Sandbox.Sandbox, flags: Output.Flags) =>
         return yield* follow(started.stream_id, "single")
       })
 
+    /** Follows the daemon's billing stream until `count` periods of the subscription were paid (fails on another end). */
+    const billedPeriods = (subscriptionId: string, count: number) =>
+      Effect.gen(function* () {
+        let after = Option.none<number>()
+        let paid = 0
+        while (paid < count) {
+          const page = yield* client.events.poll({
+            path: { stream_id: recurringPaymentBillingStreamId },
+            urlParams: { after: Option.getOrUndefined(after) }
+          })
+          for (const event of page.data.events) {
+            after = Option.some(event.index)
+            if (event.type !== "payment_status_update" || event.subscription_id !== subscriptionId) continue
+            const status = event.status.status
+            if (status === "requested") {
+              yield* say(`    daemon: billed period ${paid + 1} (${event.stream_id ?? "?"})`)
+            } else if (status === "paid") {
+              paid += 1
+              yield* say(`    daemon: period ${paid} paid`)
+            } else {
+              return yield* new Output.CliError({ message: `a billed period ended ${status}` })
+            }
+          }
+          if (paid < count) yield* Effect.sleep("250 millis")
+        }
+      })
+
     yield* say(`Sandbox demo: the user is ${Keys.npub(mainKey)}, with ${yield* balance} msat in a simulated wallet`)
 
     yield* step(
@@ -150,7 +177,7 @@ export const run = (sandbox: Sandbox.Sandbox, flags: Output.Flags) =>
             amount: 10_000,
             currency: "Millisats",
             description: "Demo subscription",
-            recurrence: { calendar: "*-*-* *:*:*", first_payment_due: String(now) },
+            recurrence: { calendar: "*-*-* *:*:*", first_payment_due: String(now), max_payments: 2 },
             expires_at: String(now + 300)
           }
         })
@@ -160,15 +187,13 @@ export const run = (sandbox: Sandbox.Sandbox, flags: Output.Flags) =>
           return yield* new Output.CliError({ message: "the subscription was not confirmed" })
         }
         const subscriptionId = confirmed.status.status.subscription_id
-        for (const period of [1, 2]) {
-          yield* say(`  service: bills period ${period}`)
-          // the next period is due at the next second after the last charge (the user checks)
-          yield* Effect.retry(charge(10_000, `Demo subscription, period ${period}`, subscriptionId), {
-            while: (e) => Predicate.isTagged(e, "CliError") && e.message.includes("not due yet"),
-            times: 5,
-            schedule: Schedule.spaced("500 millis")
-          }).pipe(Effect.delay(period === 1 ? 0 : 1_100))
-        }
+        yield* say("  service: the daemon bills each period itself; following the recurring-payment-billing stream")
+        yield* billedPeriods(subscriptionId, 2).pipe(
+          Effect.timeoutFail({
+            duration: "60 seconds",
+            onTimeout: () => new Output.CliError({ message: "the daemon did not bill two periods within 60 s" })
+          })
+        )
         yield* client.payments.closeRecurring({
           payload: { main_key: mainKey, subkeys: [], subscription_id: subscriptionId }
         })

@@ -274,7 +274,12 @@ describe("portal against a sandbox", () => {
         assert.strictEqual(result.code, 0, result.stdout + result.stderr)
         assert.include(result.stdout, "[1/4] Login with Portal")
         assert.include(result.stdout, "✔ logged in")
-        for (const step of ["✔ paid", "two periods billed and paid, then closed", "ticket burned at the mint"]) {
+        for (const step of [
+          "✔ paid",
+          "daemon: period 2 paid",
+          "two periods billed and paid, then closed",
+          "ticket burned at the mint"
+        ]) {
           assert.include(result.stdout, step)
         }
         assert.include(result.stdout, "Demo finished: 4 done, 0 skipped, 0 failed")
