@@ -164,7 +164,16 @@ const program = Effect.gen(function* () {
   yield* Effect.sleep(`${500 + 25 * config.users} millis`)
   if (config.worker === true) {
     console.log("READY")
-    yield* Effect.promise(() => new Promise<void>((resolve) => process.stdin.once("data", () => resolve())))
+    yield* Effect.promise(
+      () =>
+        new Promise<void>((resolve) =>
+          process.stdin.once("data", () => {
+            // nothing else may keep this process alive once its users are done (it exits by itself)
+            process.stdin.destroy()
+            resolve()
+          })
+        )
+    )
   }
   const latencies: Array<number> = []
   let failures = 0
@@ -308,7 +317,8 @@ const coordinate = Effect.promise(async () => {
       })
     )
   } finally {
-    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill("SIGTERM")
+    // a worker that is still running was interrupted: SIGKILL, as its runtime would wait for its flows
+    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill("SIGKILL")
   }
 })
 
