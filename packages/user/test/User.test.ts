@@ -257,6 +257,41 @@ describe("auth challenges", () => {
     })
   )
 
+  it.scopedLive("40 users on one relay connection, 40 challenges in flight from one service: every one approved", () =>
+    Effect.gen(function* () {
+      // the loopback relay keeps 20 subscriptions per connection and silently forgets older ones: both sides have
+      // more than that here (the users' listeners on one connection, the service's conversations on another)
+      const relay = yield* TestRelay.make
+      const pool = yield* openPool([relay.url])
+      const users = yield* Effect.forEach(Array.from({ length: 40 }), () =>
+        Effect.gen(function* () {
+          const keys = yield* Keys.generate
+          const user = yield* User.make({ subscribeWait: "2 seconds" }).pipe(
+            Effect.provideService(Signer.Signer, yield* Signer.makeLocal(keys)),
+            Effect.provideService(RelayPool.RelayPool, pool),
+            Effect.provideService(Jwt.Jwt, Jwt.make(keys))
+          )
+          yield* user.listen({ auth: Auth.approveAll })
+          return keys
+        })
+      )
+      const service = yield* serviceSide(relay.url)
+      const replies = yield* Effect.forEach(
+        users,
+        (keys, i) =>
+          Effect.flatMap(challengeContent(`c-${i}`), (content) =>
+            authenticate(service, keys.publicKey, `c-${i}`, content, "20 seconds")
+          ),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(
+        replies.map((reply) => [reply.mainKey, reply.message.status._tag]),
+        users.map((keys) => [keys.publicKey, "Approved"])
+      )
+      assert.strictEqual(yield* relay.connections, 2)
+    })
+  )
+
   it.scopedLive("a session token chosen by the policy is sent as is", () =>
     Effect.gen(function* () {
       const relay = yield* TestRelay.make
