@@ -170,8 +170,23 @@ describe("portal against a sandbox", () => {
         )
         yield* user.line((l) => l.includes('"handshake"'))
 
+        // first period due in an hour: authorised and closed before the daemon bills anything
+        const firstDue = String(Math.floor(Date.now() / 1000) + 3600)
         const recurring = yield* portal(
-          ["pay", "recurring", key.npub, "--amount", "1000", "--calendar", "daily", "--max-payments", "3", "--json"],
+          [
+            "pay",
+            "recurring",
+            key.npub,
+            "--amount",
+            "1000",
+            "--calendar",
+            "daily",
+            "--first-due",
+            firstDue,
+            "--max-payments",
+            "3",
+            "--json"
+          ],
           { env }
         )
         assert.strictEqual(recurring.code, 0, recurring.stderr)
