@@ -2,7 +2,8 @@
  * What the payment, recurring and invoice operations share (differences.md §d, §f): the replies to a request whose
  * publication is recorded in the store, so that after a restart a published request is listened for but never
  * re-sent (the user is not prompted twice) and an unpublished one is sent now; the time left until a stored
- * deadline; appends that ignore a stream already finished (late replies are not stored).
+ * deadline; appends that ignore a stream already finished (late replies are not stored); restart recovery of every
+ * operation of one kind (`resumeAll`).
  *
  * @since 0.1.0
  */
@@ -11,11 +12,13 @@ import type { EncryptionError, SignerError } from "@portal/nostr/NostrError"
 import type { PublicKeyHex } from "@portal/protocol/Primitives"
 import * as Primitives from "@portal/protocol/Primitives"
 import type * as Model from "@portal/store/Model"
+import type * as Store from "@portal/store/Store"
 import type { StoreFailure } from "@portal/store/StoreError"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -112,4 +115,46 @@ export const replies = <A, I>(
       Stream.catchTag("ConversationTimeout", () => Stream.empty),
       Stream.interruptWhen(Effect.sleep(left))
     )
+  })
+
+/**
+ * Restart recovery of one kind of operation (differences.md §f): every stored operation whose stream is still open
+ * is resumed with `resume` (its decoded payload and deadline); one whose stream is gone or finished is deleted; one
+ * that cannot be read ends its stream through `fail`; and an open stream of `streamKind` with no stored operation
+ * ends through `fail` too — never silence.
+ * @category recovery
+ */
+export const resumeAll = <P, E, R>(options: {
+  readonly store: Store.Service
+  readonly streams: Streams.Service
+  /** The operations' kind in the store. */
+  readonly kind: string
+  /** The streams' kind (default: `kind`). */
+  readonly streamKind?: string
+  /** What one operation is, for the reasons (`request`, `challenge`, `payment`). */
+  readonly what: string
+  readonly decode: (payload: unknown) => Option.Option<P>
+  readonly fail: (streamId: string, reason: string) => Effect.Effect<void, E | StoreFailure, R>
+  readonly resume: (streamId: string, payload: P, deadline: DateTime.Utc) => Effect.Effect<void, E | StoreFailure, R>
+}): Effect.Effect<void, E | StoreFailure, R> =>
+  Effect.gen(function* () {
+    const resumed = new Set<string>()
+    for (const operation of yield* options.store.listOperations(options.kind)) {
+      const payload = options.decode(operation.payload)
+      const info = yield* Effect.option(options.streams.info(operation.id))
+      if (Option.isNone(info) || info.value.finished) {
+        yield* options.store.deleteOperation(options.kind, operation.id)
+      } else if (Option.isNone(payload) || Option.isNone(operation.deadline)) {
+        yield* options.fail(operation.id, `interrupted by restart: unreadable ${options.what} state`)
+      } else {
+        resumed.add(operation.id)
+        yield* options.resume(operation.id, payload.value, operation.deadline.value)
+      }
+    }
+    for (const info of yield* options.store.listStreams({
+      status: "in_flight",
+      kind: options.streamKind ?? options.kind
+    })) {
+      if (!resumed.has(info.id)) yield* options.fail(info.id, `interrupted by restart: no stored ${options.what}`)
+    }
   })

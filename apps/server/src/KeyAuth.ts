@@ -29,6 +29,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
+import * as Conversing from "./Conversing.js"
 import * as Streams from "./Streams.js"
 
 /** @category models */
@@ -172,27 +173,15 @@ export const make = (options: Options = {}) =>
       )
 
     // ---- recovery (differences.md §f) -------------------------------------------------------------------------
-    const resumed = new Set<string>()
-    for (const operation of yield* store.listOperations(operationKind)) {
-      const payload = decodePayload(operation.payload)
-      const info = yield* Effect.option(streams.info(operation.id))
-      if (Option.isNone(info) || info.value.finished) {
-        yield* store.deleteOperation(operationKind, operation.id)
-      } else if (Option.isNone(payload) || Option.isNone(operation.deadline)) {
-        yield* finish(operation.id, {
-          type: "error",
-          data: { reason: "interrupted by restart: unreadable challenge state" }
-        })
-      } else {
-        resumed.add(operation.id)
-        yield* FiberMap.run(running, operation.id, run(operation.id, payload.value, operation.deadline.value))
-      }
-    }
-    for (const info of yield* store.listStreams({ status: "in_flight", kind: "authenticate_key" })) {
-      if (!resumed.has(info.id)) {
-        yield* finish(info.id, { type: "error", data: { reason: "interrupted by restart: no stored challenge" } })
-      }
-    }
+    yield* Conversing.resumeAll({
+      store,
+      streams,
+      kind: operationKind,
+      what: "challenge",
+      decode: decodePayload,
+      fail: (streamId, reason) => finish(streamId, { type: "error", data: { reason } }),
+      resume: (streamId, payload, deadline) => FiberMap.run(running, streamId, run(streamId, payload, deadline))
+    })
 
     const start: Service["start"] = ({ mainKey, subkeys }) =>
       Effect.gen(function* () {

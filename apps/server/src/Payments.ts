@@ -332,31 +332,20 @@ export const make = (options: Options) =>
       )
 
     // ---- recovery (differences.md §f) -------------------------------------------------------------------------
-    const now = yield* DateTime.now
+    // (an operation past its deadline resumes too: run() goes straight to the last look at the invoice)
     for (const opKind of [singleKind, rawKind]) {
-      const resumed = new Set<string>()
-      for (const operation of yield* store.listOperations(opKind)) {
-        const payload = decodePayload(operation.payload)
-        const info = yield* Effect.option(streams.info(operation.id))
-        if (Option.isNone(info) || info.value.finished) {
-          yield* store.deleteOperation(opKind, operation.id)
-        } else if (Option.isNone(payload) || Option.isNone(operation.deadline)) {
-          yield* failWith(opKind, operation.id, "interrupted by restart: unreadable payment state")
-        } else if (payload.value.paymentHash !== undefined && !options.walletConfigured) {
-          yield* failWith(opKind, operation.id, "interrupted by restart: no wallet configured", payload.value)
-        } else {
-          resumed.add(operation.id)
-          if (DateTime.lessThanOrEqualTo(operation.deadline.value, now)) {
-            // past the deadline: run() goes straight to the last look at the invoice
-          }
-          yield* FiberMap.run(running, operation.id, run(opKind, operation.id, payload.value, operation.deadline.value))
-        }
-      }
-      for (const info of yield* store.listStreams({ status: "in_flight", kind: opKind })) {
-        if (!resumed.has(info.id)) {
-          yield* failWith(opKind, info.id, "interrupted by restart: no stored payment")
-        }
-      }
+      yield* Conversing.resumeAll({
+        store,
+        streams,
+        kind: opKind,
+        what: "payment",
+        decode: decodePayload,
+        fail: (streamId, reason) => failWith(opKind, streamId, reason),
+        resume: (streamId, payload, deadline) =>
+          payload.paymentHash !== undefined && !options.walletConfigured
+            ? failWith(opKind, streamId, "interrupted by restart: no wallet configured", payload)
+            : FiberMap.run(running, streamId, run(opKind, streamId, payload, deadline))
+      })
     }
 
     const start = (opKind: string, streamId: string, payload: Payload, deadline: DateTime.Utc) =>

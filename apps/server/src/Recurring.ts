@@ -262,27 +262,15 @@ export const make = (options: Options = {}) =>
       )
 
     // recovery (differences.md §f)
-    const resumed = new Set<string>()
-    for (const operation of yield* store.listOperations(requestKind)) {
-      const payload = decodePayload(operation.payload)
-      const info = yield* Effect.option(streams.info(operation.id))
-      if (Option.isNone(info) || info.value.finished) {
-        yield* store.deleteOperation(requestKind, operation.id)
-      } else if (Option.isNone(payload) || Option.isNone(operation.deadline)) {
-        yield* finish(operation.id, {
-          type: "error",
-          data: { reason: "interrupted by restart: unreadable request state" }
-        })
-      } else {
-        resumed.add(operation.id)
-        yield* FiberMap.run(running, operation.id, run(operation.id, payload.value, operation.deadline.value))
-      }
-    }
-    for (const info of yield* store.listStreams({ status: "in_flight", kind: requestKind })) {
-      if (!resumed.has(info.id)) {
-        yield* finish(info.id, { type: "error", data: { reason: "interrupted by restart: no stored request" } })
-      }
-    }
+    yield* Conversing.resumeAll({
+      store,
+      streams,
+      kind: requestKind,
+      what: "request",
+      decode: decodePayload,
+      fail: (streamId, reason) => finish(streamId, { type: "error", data: { reason } }),
+      resume: (streamId, payload, deadline) => FiberMap.run(running, streamId, run(streamId, payload, deadline))
+    })
 
     const request: Service["request"] = (input) =>
       Effect.gen(function* () {
