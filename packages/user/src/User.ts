@@ -484,6 +484,15 @@ export const make = (
         return subscription.events.pipe(Stream.filter((event) => event.pubkey !== me && seen.add(event.id)))
       })
 
+    /** Events of `kind` addressed to us that pass `check`, each once. */
+    const subscribeChecked = <A>(kind: number, check: (event: Event.NostrEvent) => Effect.Effect<Option.Option<A>>) =>
+      Effect.map(subscribeKinds([kind]), (events) =>
+        events.pipe(
+          Stream.mapEffect(check),
+          Stream.filterMap((checked) => checked)
+        )
+      )
+
     /** The checks of protocol.md §7 step 5. */
     const checkChallenge = (event: Event.NostrEvent): Effect.Effect<Option.Option<Auth.AuthChallenge>> =>
       Effect.gen(function* () {
@@ -525,12 +534,7 @@ export const make = (
         })
       })
 
-    const subscribeAuthChallenges = Effect.map(subscribeKinds([Kinds.AuthChallenge]), (events) =>
-      events.pipe(
-        Stream.mapEffect(checkChallenge),
-        Stream.filterMap((challenge) => challenge)
-      )
-    )
+    const subscribeAuthChallenges = subscribeChecked(Kinds.AuthChallenge, checkChallenge)
 
     // ---------------------------------------------------------------------------------------------------------
     // Replies
@@ -906,12 +910,7 @@ export const make = (
         })
       })
 
-    const subscribeCloseNotices = Effect.map(subscribeKinds([Kinds.RecurringPaymentCancel]), (events) =>
-      events.pipe(
-        Stream.mapEffect(checkClose),
-        Stream.filterMap((notice) => notice)
-      )
-    )
+    const subscribeCloseNotices = subscribeChecked(Kinds.RecurringPaymentCancel, checkClose)
 
     const closeSubscription: Service["closeSubscription"] = (subscriptionId, reason) =>
       Effect.gen(function* () {
@@ -971,12 +970,7 @@ export const make = (
         })
       })
 
-    const subscribeInvoiceRequests = Effect.map(subscribeKinds([Kinds.InvoiceRequest]), (events) =>
-      events.pipe(
-        Stream.mapEffect(checkInvoice),
-        Stream.filterMap((request) => request)
-      )
-    )
+    const subscribeInvoiceRequests = subscribeChecked(Kinds.InvoiceRequest, checkInvoice)
 
     const respondInvoice: Service["respondInvoice"] = (request, answer) =>
       answerOnce(
