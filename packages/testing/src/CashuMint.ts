@@ -15,8 +15,17 @@
  * - Static-auth issuance (Portal's ticket mints): with `staticAuthToken` set, a mint quote requested with the
  *   header `Clear-auth: <token>` is issued without payment (`PAID` at once); a wrong token is refused with 30002;
  *   units without Lightning (custom units) require the token (30001). The token is compared in constant time.
- * - NUT-06 `/v1/info`, NUT-07 `POST /v1/checkstate`, NUT-11 (P2PK) is advertised as unsupported, NUT-12 DLEQ on
- *   every signature.
+ * - NUT-10/11 spending conditions in swap and melt: an input whose secret is a well-known `["P2PK", {nonce, data,
+ *   tags}]` needs BIP-340 Schnorr signatures (`@noble/curves`) over `sha256(message)` in its witness
+ *   (`{"signatures":[…]}`, as a JSON string or an object). `SIG_INPUTS` (the default) signs each input's secret;
+ *   `SIG_ALL` signs `secret_0‖C_0‖…‖amount_0‖B__0‖…` (‖ `quote_id` in a melt) once, in the first input, and needs
+ *   every input to share `data` and `tags`. `pubkeys` + `n_sigs` multisig counts distinct keys with a valid
+ *   signature; after `locktime` the `refund` keys (`n_sigs_refund`) may spend too, or anyone if there are none.
+ *   Malformed secrets (repeated tags, bad `n_sigs`, unknown `sigflag`, uncompressed or repeated keys) are
+ *   unspendable. The NUT error list has no code for spending conditions, so every refusal is 10001 "Proof
+ *   verification failed" with a detail naming the reason ("Witness is missing for p2pk signature", …). Other
+ *   NUT-10 kinds (HTLC) are not enforced: the mint advertises only "10" and "11".
+ * - NUT-06 `/v1/info`, NUT-07 `POST /v1/checkstate`, NUT-12 DLEQ on every signature.
  *
  * Errors are HTTP 400 `{"detail","code"}` as in NUT-00. `markPaid` is a test hook that marks a quote paid without a
  * payment.
@@ -47,8 +56,9 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { schnorr } from "@noble/curves/secp256k1.js"
 import { createServer } from "node:http"
-import { randomBytes, timingSafeEqual } from "node:crypto"
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 
 /**
  * The mint could not listen on loopback, or a test hook was misused.
@@ -114,7 +124,18 @@ const WireAmount = Schema.Union(
   Schema.compose(Schema.String.pipe(Schema.pattern(/^[0-9]{1,15}$/)), Schema.NumberFromString)
 )
 const Hex = Schema.String.pipe(Schema.pattern(/^[0-9a-fA-F]+$/))
-const WireProof = Schema.Struct({ id: Schema.String, amount: WireAmount, secret: Schema.String, C: Hex })
+/** NUT-11 witness: a JSON string (the spec's form) or the object itself; other fields (NUT-14) are ignored. */
+const WireWitness = Schema.Union(
+  Schema.String,
+  Schema.Struct({ signatures: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))) })
+)
+const WireProof = Schema.Struct({
+  id: Schema.String,
+  amount: WireAmount,
+  secret: Schema.String,
+  C: Hex,
+  witness: Schema.optional(Schema.NullOr(WireWitness))
+})
 type WireProof = typeof WireProof.Type
 const WireOutput = Schema.Struct({ id: Schema.String, amount: WireAmount, B_: Hex })
 type WireOutput = typeof WireOutput.Type
@@ -185,6 +206,176 @@ const sameSecret = (given: string, expected: string) => {
   const a = Buffer.from(given, "utf8")
   const b = Buffer.from(expected, "utf8")
   return a.length === b.length && timingSafeEqual(a, b)
+}
+
+// ---- NUT-10/11 spending conditions -------------------------------------------------------------------------
+
+/** The conditions of a P2PK secret; keys are lowercase x-only hex (the y-parity prefix is ignored, NUT-11). */
+interface P2pk {
+  readonly data: string
+  /** `tags` as sent, for the SIG_ALL "same data and tags" rule. */
+  readonly tagsJson: string
+  readonly sigAll: boolean
+  readonly main: ReadonlyArray<string>
+  readonly nSigs: number
+  readonly locktime: number | undefined
+  readonly refund: ReadonlyArray<string>
+  readonly nSigsRefund: number
+}
+
+const malformed = (why: string) => new MintFailure(10001, `P2PK secret is malformed: ${why}`)
+const CompressedKey = /^0[23][0-9a-fA-F]{64}$/
+const PositiveInt = /^[1-9][0-9]{0,8}$/
+
+/** The P2PK conditions of a secret, `undefined` for an ordinary secret or another NUT-10 kind. */
+const parseP2pk = (secret: string): P2pk | undefined | MintFailure => {
+  let json: unknown
+  try {
+    json = JSON.parse(secret)
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(json) || json.length !== 2 || json[0] !== "P2PK") return undefined
+  const body = json[1] as { readonly nonce?: unknown; readonly data?: unknown; readonly tags?: unknown } | null
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return malformed("no {nonce, data}")
+  if (typeof body.nonce !== "string" || typeof body.data !== "string") return malformed("nonce and data are strings")
+  const rawTags = body.tags ?? []
+  if (!Array.isArray(rawTags)) return malformed("tags is not an array")
+  const tags = new Map<string, ReadonlyArray<string>>()
+  for (const tag of rawTags as ReadonlyArray<unknown>) {
+    if (!Array.isArray(tag) || tag.length === 0 || !tag.every((v) => typeof v === "string" && v.length > 0))
+      return malformed("a tag is an array of non-empty strings")
+    const [key, ...values] = tag as ReadonlyArray<string>
+    if (tags.has(key!)) return malformed(`tag ${key} appears more than once`)
+    tags.set(key!, values)
+  }
+  const pathway = (keys: ReadonlyArray<string>, name: string) => {
+    if (!keys.every((k) => CompressedKey.test(k))) return malformed(`${name}: not a compressed secp256k1 key`)
+    const xs = keys.map((k) => k.slice(2).toLowerCase())
+    return new Set(xs).size === xs.length ? xs : malformed(`${name}: a key appears twice`)
+  }
+  const threshold = (name: string, keys: number) => {
+    const values = tags.get(name)
+    if (values === undefined) return 1
+    const n = values.length === 1 && PositiveInt.test(values[0]!) ? Number(values[0]) : 0
+    return n >= 1 && n <= keys ? n : malformed(`${name} must be a positive integer ≤ ${keys}`)
+  }
+  const main = pathway([body.data, ...(tags.get("pubkeys") ?? [])], "data/pubkeys")
+  if (main instanceof MintFailure) return main
+  const refund = pathway(tags.get("refund") ?? [], "refund")
+  if (refund instanceof MintFailure) return refund
+  const nSigs = threshold("n_sigs", main.length)
+  if (nSigs instanceof MintFailure) return nSigs
+  const nSigsRefund = threshold("n_sigs_refund", refund.length)
+  if (nSigsRefund instanceof MintFailure) return nSigsRefund
+  const sigflag = tags.get("sigflag")?.[0] ?? "SIG_INPUTS"
+  if (sigflag !== "SIG_INPUTS" && sigflag !== "SIG_ALL") return malformed(`unknown sigflag ${sigflag}`)
+  const lock = tags.get("locktime")?.[0]
+  // NUT-11: a locktime that is not a valid unix time makes the lock permanent
+  const locktime = lock !== undefined && /^[0-9]{1,15}$/.test(lock) ? Number(lock) : undefined
+  return {
+    data: body.data,
+    tagsJson: JSON.stringify(rawTags),
+    sigAll: sigflag === "SIG_ALL",
+    main,
+    nSigs,
+    locktime,
+    refund,
+    nSigsRefund
+  }
+}
+
+/** The signatures of a witness; `undefined` when there is none. */
+const signaturesOf = (witness: WireProof["witness"]): ReadonlyArray<string> | undefined | MintFailure => {
+  if (witness === undefined || witness === null) return undefined
+  let parsed: unknown = witness
+  if (typeof witness === "string") {
+    try {
+      parsed = JSON.parse(witness)
+    } catch {
+      return new MintFailure(10001, "Witness is not valid JSON")
+    }
+  }
+  const signatures = (parsed as { readonly signatures?: unknown } | null)?.signatures
+  if (signatures === undefined || signatures === null) return undefined
+  if (!Array.isArray(signatures) || !signatures.every((s) => typeof s === "string"))
+    return new MintFailure(10001, "Witness signatures must be an array of hex strings")
+  return signatures.length === 0 ? undefined : signatures
+}
+
+/** How many distinct `keys` (x-only hex) have a valid BIP-340 signature over `sha256(message)`. */
+const validSigners = (signatures: ReadonlyArray<string>, message: string, keys: ReadonlyArray<string>) => {
+  const digest = createHash("sha256").update(message, "utf8").digest()
+  const sigs = signatures.filter((s) => /^[0-9a-fA-F]{128}$/.test(s)).map((s) => Buffer.from(s, "hex"))
+  return keys.filter((key) => {
+    const pub = Buffer.from(key, "hex")
+    return sigs.some((sig) => {
+      try {
+        return schnorr.verify(sig, digest, pub)
+      } catch {
+        return false
+      }
+    })
+  }).length
+}
+
+/** Whether `signatures` over `message` satisfy `p2pk` at `nowSecs`; a failure names why not. */
+const checkP2pk = (
+  p2pk: P2pk,
+  signatures: ReadonlyArray<string> | undefined,
+  message: string,
+  nowSecs: number
+): MintFailure | undefined => {
+  const expired = p2pk.locktime !== undefined && nowSecs > p2pk.locktime
+  if (expired && p2pk.refund.length === 0) return undefined // NUT-11: unlocked, anyone can spend
+  if (signatures === undefined) return new MintFailure(10001, "Witness is missing for p2pk signature")
+  const main = validSigners(signatures, message, p2pk.main)
+  if (main >= p2pk.nSigs) return undefined
+  if (expired) {
+    const refund = validSigners(signatures, message, p2pk.refund)
+    if (refund >= p2pk.nSigsRefund) return undefined
+    return new MintFailure(
+      10001,
+      `not enough valid p2pk signatures: ${main} of ${p2pk.nSigs} lock keys, ${refund} of ${p2pk.nSigsRefund} refund keys`
+    )
+  }
+  return new MintFailure(10001, `not enough valid p2pk signatures: ${main} of ${p2pk.nSigs} required`)
+}
+
+/** Enforces NUT-11 on the inputs of a swap (`quoteId` undefined) or a melt; `undefined` when they may be spent. */
+const checkSpendingConditions = (
+  inputs: ReadonlyArray<WireProof>,
+  outputs: ReadonlyArray<WireOutput>,
+  quoteId: string | undefined,
+  nowSecs: number
+): MintFailure | undefined => {
+  const conditions: Array<P2pk | undefined> = []
+  for (const proof of inputs) {
+    const parsed = parseP2pk(proof.secret)
+    if (parsed instanceof MintFailure) return parsed
+    conditions.push(parsed)
+  }
+  const first = conditions[0]
+  if (conditions.some((c) => c?.sigAll === true)) {
+    if (!conditions.every((c) => c !== undefined && c.data === first!.data && c.tagsJson === first!.tagsJson))
+      return new MintFailure(10001, "SIG_ALL: every input must be P2PK with the same data and tags")
+    const message =
+      inputs.map((p) => p.secret + p.C).join("") +
+      outputs.map((o) => String(o.amount) + o.B_).join("") +
+      (quoteId ?? "")
+    const signatures = signaturesOf(inputs[0]!.witness)
+    if (signatures instanceof MintFailure) return signatures
+    return checkP2pk(first!, signatures, message, nowSecs)
+  }
+  for (let i = 0; i < inputs.length; i++) {
+    const p2pk = conditions[i]
+    if (p2pk === undefined) continue
+    const signatures = signaturesOf(inputs[i]!.witness)
+    if (signatures instanceof MintFailure) return signatures
+    const failure = checkP2pk(p2pk, signatures, inputs[i]!.secret, nowSecs)
+    if (failure !== undefined) return failure
+  }
+  return undefined
 }
 
 /**
@@ -410,6 +601,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, CashuMintErr
     const swap = Effect.gen(function* () {
       const body = yield* decodeBody(SwapRequest)
       const inputs = yield* verifyInputs(body.inputs)
+      const locked = checkSpendingConditions(body.inputs, body.outputs, undefined, yield* now)
+      if (locked !== undefined) return yield* Effect.fail(locked)
       const total = yield* verifyOutputs(body.outputs, inputs.unit)
       if (inputs.total - inputs.fee !== total)
         return yield* fail(11005, `inputs ${inputs.total} - fee ${inputs.fee} != outputs ${total}`)
@@ -458,6 +651,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, CashuMintErr
       const inputs = yield* verifyInputs(body.inputs)
       if (inputs.unit !== quote.unit) return yield* fail(11010, "input unit does not match the quote")
       const outputs = body.outputs ?? []
+      const locked = checkSpendingConditions(body.inputs, outputs, quote.quote, yield* now)
+      if (locked !== undefined) return yield* Effect.fail(locked)
       if (outputs.length > 0) yield* verifyOutputs(outputs, inputs.unit, true)
       const needed = quote.amount + quote.feeReserve + inputs.fee
       if (inputs.total < quote.amount + inputs.fee)
@@ -521,7 +716,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, CashuMintErr
         "5": { methods: mintWallet === undefined ? [] : [{ method: "bolt11", unit: "sat" }], disabled: false },
         "7": { supported: true },
         "8": { supported: true },
-        "11": { supported: false },
+        "10": { supported: true },
+        "11": { supported: true },
         "12": { supported: true }
       }
     }))
