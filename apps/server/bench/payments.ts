@@ -102,7 +102,7 @@ const run = (backend: "nwc" | "in-process") =>
       const sorted = results
         .filter((r) => r.paid)
         .map((r) => r.ms)
-        .sort((a, b) => a - b)
+        .toSorted((a, b) => a - b)
       const failed = results.length - sorted.length
       yield* Console.log(
         `${String(level.concurrency).padStart(9)} | ${String(results.length).padStart(8)} | ${percentile(sorted, 50)

@@ -114,8 +114,8 @@ describe("SQLite durability", () => {
             assert.isTrue(operationIds.has(`op-${k}`), `acknowledged operation op-${k} is missing`)
           }
           assert.deepStrictEqual(
-            [...streamIds].map((id) => id.slice(3)).sort(),
-            [...operationIds].map((id) => id.slice(3)).sort(),
+            [...streamIds].map((id) => id.slice(3)).toSorted(),
+            [...operationIds].map((id) => id.slice(3)).toSorted(),
             "a stream without its operation, or the reverse"
           )
           // the reopened store keeps going where the child stopped
