@@ -226,6 +226,7 @@ interface P2pk {
 const malformed = (why: string) => new MintFailure(10001, `P2PK secret is malformed: ${why}`)
 const CompressedKey = /^0[23][0-9a-fA-F]{64}$/
 const PositiveInt = /^[1-9][0-9]{0,8}$/
+const MaxSignatures = 32
 
 /** The P2PK conditions of a secret, `undefined` for an ordinary secret or another NUT-10 kind. */
 const parseP2pk = (secret: string): P2pk | undefined | MintFailure => {
@@ -300,6 +301,9 @@ const signaturesOf = (witness: WireProof["witness"]): ReadonlyArray<string> | un
   if (signatures === undefined || signatures === null) return undefined
   if (!Array.isArray(signatures) || !signatures.every((s) => typeof s === "string"))
     return new MintFailure(10001, "Witness signatures must be an array of hex strings")
+  // every signature is tried against every key: bound the work one request can ask for
+  if (signatures.length > MaxSignatures)
+    return new MintFailure(10001, `Witness has more than ${MaxSignatures} signatures`)
   return signatures.length === 0 ? undefined : signatures
 }
 
@@ -390,6 +394,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, CashuMintErr
     const inputFeePpk = options.inputFeePpk ?? 0
     const keysets = new Map<string, KeysetRecord>()
     const spent = new Set<string>()
+    /** NUT-07: the witness a spent proof was spent with, by Y. */
+    const spentWitness = new Map<string, string>()
+    const markSpent = (ys: ReadonlyArray<string>, proofs: ReadonlyArray<WireProof>) =>
+      ys.forEach((y, i) => {
+        spent.add(y)
+        const witness = proofs[i]?.witness
+        if (witness !== undefined && witness !== null)
+          spentWitness.set(y, typeof witness === "string" ? witness : JSON.stringify(witness))
+      })
     const pending = new Set<string>()
     const signed = new Set<string>()
     const mintQuotes = new Map<string, MintQuote>()
@@ -608,7 +621,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, CashuMintErr
         return yield* fail(11005, `inputs ${inputs.total} - fee ${inputs.fee} != outputs ${total}`)
       // re-checked with the marking, with no yield in between: concurrent swaps of one proof cannot both pass
       for (const y of inputs.ys) if (spent.has(y) || pending.has(y)) return yield* fail(11001, "Token already spent")
-      for (const y of inputs.ys) spent.add(y)
+      markSpent(inputs.ys, body.inputs)
       return { signatures: sign(body.outputs) }
     })
 
@@ -668,7 +681,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, CashuMintErr
         quote.state = "UNPAID"
         return yield* fail(20004, `Lightning payment failed: ${paid.left.message}`)
       }
-      for (const y of inputs.ys) spent.add(y)
+      markSpent(inputs.ys, body.inputs)
       const lightningFee = Math.ceil(paid.right.feesPaidMsat / 1000)
       quote.state = "PAID"
       quote.preimage = paid.right.preimage
@@ -693,7 +706,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, CashuMintErr
         states: body.Ys.map((Y) => ({
           Y,
           state: spent.has(Y.toLowerCase()) ? "SPENT" : pending.has(Y.toLowerCase()) ? "PENDING" : "UNSPENT",
-          witness: null
+          witness: spentWitness.get(Y.toLowerCase()) ?? null
         }))
       }
     })

@@ -11,6 +11,7 @@ import {
   type Proof,
   type RequestFn,
   schnorrSignMessage,
+  schnorrVerifyMessage,
   Wallet
 } from "@cashu/cashu-ts"
 import { secp256k1 } from "@noble/curves/secp256k1.js"
@@ -31,13 +32,16 @@ const keyPair = () => {
 
 const sum = (proofs: ReadonlyArray<Proof>) => proofs.reduce((total, p) => total + p.amount.toNumber(), 0)
 
-/** The NUT error of a failed mint call, code and detail. */
+/** The NUT error of a mint call that must fail (a plain defect if the mint accepts it). */
 const errorOf = <A>(promise: () => Promise<A>) =>
   Effect.tryPromise({ try: promise, catch: (e) => e }).pipe(
-    Effect.flip,
-    Effect.map((e) =>
-      e instanceof MintOperationError ? { code: e.code, detail: e.message } : { code: -1, detail: String(e) }
-    )
+    Effect.matchEffect({
+      onSuccess: () => Effect.dieMessage("the mint accepted what it should refuse"),
+      onFailure: (e) =>
+        Effect.succeed(
+          e instanceof MintOperationError ? { code: e.code, detail: e.message } : { code: -1, detail: String(e) }
+        )
+    })
   )
 
 /** A ticket mint, a wallet holding `amount` tickets, and a way to lock `n` of them with P2PK options. */
@@ -128,10 +132,21 @@ describe("CashuMint NUT-11 (P2PK)", () => {
       const forged = yield* errorOf(() => holder.receive(forge(locked, mallory.priv)))
       assert.strictEqual(forged.code, 10001)
       assert.include(forged.detail, "0 of 1")
+      const flood = yield* errorOf(() => holder.receive(forge(locked, ...Array(33).fill(mallory.priv))))
+      assert.include(flood.detail, "more than 32 signatures")
       assert.strictEqual(yield* mint.spentCount, spentBefore, "refused swaps spend nothing")
 
       const received = yield* Effect.promise(() => holder.receive(token(locked), { privkey: alice.priv }))
       assert.strictEqual(sum(received), 5)
+      const states = yield* Effect.promise(() => holder.checkProofsStates(locked))
+      for (const [i, state] of states.entries()) {
+        assert.strictEqual(state.state, "SPENT")
+        const [signature] = (JSON.parse(state.witness ?? "{}") as { signatures: Array<string> }).signatures
+        assert.isTrue(
+          schnorrVerifyMessage(signature!, locked[i]!.secret, alice.pub),
+          "NUT-07 returns the witness the proof was spent with"
+        )
+      }
       const again = yield* errorOf(() => holder.receive(token(locked), { privkey: alice.priv }))
       assert.strictEqual(again.code, 11001)
     })
@@ -202,6 +217,35 @@ describe("CashuMint NUT-11 (P2PK)", () => {
         assert.strictEqual(error.code, 10001)
         assert.include(error.detail, `P2PK secret is malformed: ${why}`)
       }
+    })
+  )
+
+  it.scopedLive("the witness may be a JSON object as well as its string; a witness of another type is a 400", () =>
+    Effect.gen(function* () {
+      const { mint, lock } = yield* setup(2)
+      const alice = keyPair()
+      const [locked] = yield* lock(2, { pubkey: alice.pub })
+      const swap = (witness: unknown) => {
+        const raw = blindMessage(randomBytes(32))
+        return Effect.promise(async () => {
+          const response = await fetch(`${mint.url}/v1/swap`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({
+              inputs: [{ id: locked!.id, amount: 2, secret: locked!.secret, C: locked!.C, witness }],
+              outputs: [{ id: locked!.id, amount: 2, B_: raw.B_.toHex(true) }]
+            })
+          })
+          return { status: response.status, body: (await response.json()) as { code?: number; detail?: string } }
+        })
+      }
+      const wrongType = yield* swap(5)
+      assert.strictEqual(wrongType.status, 400)
+      assert.strictEqual(wrongType.body.code, 10000)
+      assert.include(wrongType.body.detail, "witness")
+      const ok = yield* swap({ signatures: [schnorrSignMessage(locked!.secret, alice.priv)] })
+      assert.strictEqual(ok.status, 200)
+      assert.strictEqual((ok.body as { signatures?: Array<unknown> }).signatures?.length, 1)
     })
   )
 
