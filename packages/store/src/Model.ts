@@ -10,6 +10,7 @@
  */
 import { PublicKeyHex } from "@portal/protocol/Primitives"
 import type * as DateTime from "effect/DateTime"
+import type * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
 
 /**
@@ -119,6 +120,11 @@ export interface OperationInput {
   /** Any JSON value. */
   readonly payload: unknown
   readonly deadline?: DateTime.Utc | undefined
+  /**
+   * A new operation is created already leased to `owner` for `duration` from now (differences.md §o: no other
+   * instance can claim it in between). Replacing an existing one keeps its stored owner and lease.
+   */
+  readonly lease?: { readonly owner: string; readonly duration: Duration.DurationInput } | undefined
 }
 
 /**

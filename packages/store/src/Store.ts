@@ -118,6 +118,8 @@ export interface Service {
   readonly getOperation: (kind: string, id: string) => Effect.Effect<Option.Option<Operation>, StoreFailure>
   /** Operations, of one kind or all, oldest first. */
   readonly listOperations: (kind?: string) => Effect.Effect<ReadonlyArray<Operation>, StoreFailure>
+  /** The operations of one stream (any kind), oldest first. */
+  readonly operationsOfStream: (streamId: string) => Effect.Effect<ReadonlyArray<Operation>, StoreFailure>
   /** Returns whether it existed. */
   readonly deleteOperation: (kind: string, id: string) => Effect.Effect<boolean, StoreFailure>
   /**

@@ -425,6 +425,49 @@ export const storeSuite = <R>(
     )
   )
 
+  it.scoped("operations created under a lease: nobody else claims them until it expires; by stream", () =>
+    withStore((store) =>
+      Effect.gen(function* () {
+        yield* store.createStream("s1", "authenticate_key")
+        const created = yield* store.insertOperation({
+          kind: "authenticate_key",
+          id: "s1",
+          streamId: "s1",
+          payload: {},
+          lease: { owner: "a", duration: "80 millis" }
+        })
+        assert.deepStrictEqual(created.operation.owner, Option.some("a"))
+        assert.isTrue(Option.isSome(created.operation.leaseUntil))
+        const put = yield* store.putOperation({
+          kind: "authenticate_key",
+          id: "s2",
+          streamId: "s1",
+          payload: {},
+          lease: { owner: "a", duration: "80 millis" }
+        })
+        assert.deepStrictEqual(put.owner, Option.some("a"))
+        // nothing to take over while a's lease runs
+        assert.deepStrictEqual(yield* store.claimOperations({ owner: "b", lease: "1 minute" }), [])
+        // replacing keeps the owner and lease, whatever the input says
+        const replaced = yield* store.putOperation({
+          kind: "authenticate_key",
+          id: "s1",
+          streamId: "s1",
+          payload: { published: true },
+          lease: { owner: "b", duration: "1 minute" }
+        })
+        assert.deepStrictEqual(replaced.owner, Option.some("a"))
+        assert.deepStrictEqual(
+          (yield* store.operationsOfStream("s1")).map((op) => op.id),
+          ["s1", "s2"]
+        )
+        assert.deepStrictEqual(yield* store.operationsOfStream("nope"), [])
+        yield* Effect.sleep("120 millis")
+        assert.strictEqual((yield* store.claimOperations({ owner: "b", lease: "1 minute" })).length, 2)
+      })
+    )
+  )
+
   it.scoped("recurring subscriptions: upsert, due list, payments counted atomically", () =>
     withStore((store) =>
       Effect.gen(function* () {

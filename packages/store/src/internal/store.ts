@@ -642,15 +642,18 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         const payload = yield* encodeJson(op, input.payload)
         const t = yield* now
         const deadline = input.deadline === undefined ? null : DateTime.toEpochMillis(input.deadline)
-        return { payload, t, deadline, streamId: input.streamId ?? null }
+        const owner = input.lease?.owner ?? null
+        const leaseUntil = input.lease === undefined ? null : t + millis(input.lease.duration)
+        return { payload, t, deadline, streamId: input.streamId ?? null, owner, leaseUntil }
       })
 
     const putOperation = (input: OperationInput) =>
       Effect.gen(function* () {
         const v = yield* operationValues("putOperation", input)
         const rows = yield* tx(
-          sql`INSERT INTO operations (kind, id, stream_id, payload, deadline, created_at, updated_at)
-            VALUES (${input.kind}, ${input.id}, ${v.streamId}, ${v.payload}, ${v.deadline}, ${v.t}, ${v.t})
+          sql`INSERT INTO operations (kind, id, stream_id, payload, deadline, owner, lease_until, created_at, updated_at)
+            VALUES (${input.kind}, ${input.id}, ${v.streamId}, ${v.payload}, ${v.deadline}, ${v.owner}, ${v.leaseUntil},
+              ${v.t}, ${v.t})
             ON CONFLICT (kind, id) DO UPDATE SET stream_id = excluded.stream_id, payload = excluded.payload,
               deadline = excluded.deadline, updated_at = excluded.updated_at
             RETURNING *`.pipe(Effect.flatMap(decodeOperations))
@@ -670,8 +673,9 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         return yield* tx(
           Effect.gen(function* () {
             const rows =
-              yield* sql`INSERT INTO operations (kind, id, stream_id, payload, deadline, created_at, updated_at)
-              VALUES (${input.kind}, ${input.id}, ${v.streamId}, ${v.payload}, ${v.deadline}, ${v.t}, ${v.t})
+              yield* sql`INSERT INTO operations (kind, id, stream_id, payload, deadline, owner, lease_until, created_at, updated_at)
+              VALUES (${input.kind}, ${input.id}, ${v.streamId}, ${v.payload}, ${v.deadline}, ${v.owner}, ${v.leaseUntil},
+                ${v.t}, ${v.t})
               ON CONFLICT (kind, id) DO NOTHING
               RETURNING *`.pipe(Effect.flatMap(decodeOperations))
             if (rows.length > 0) return { inserted: true, operation: toOperation(rows[0]!) }
@@ -695,6 +699,16 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
       ).pipe(
         Effect.map((rows) => rows.map(toOperation)),
         mapErrors("listOperations")
+      )
+
+    const operationsOfStream = (streamId: string) =>
+      read(
+        sql`SELECT * FROM operations WHERE stream_id = ${streamId} ORDER BY created_at, kind, id`.pipe(
+          Effect.flatMap(decodeOperations)
+        )
+      ).pipe(
+        Effect.map((rows) => rows.map(toOperation)),
+        mapErrors("operationsOfStream")
       )
 
     const deleteOperation = (kind: string, id: string) =>
@@ -951,6 +965,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
       insertOperation,
       getOperation,
       listOperations,
+      operationsOfStream,
       deleteOperation,
       claimOperations,
       releaseOperations,
