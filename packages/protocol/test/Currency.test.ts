@@ -101,7 +101,7 @@ describe("Currency", () => {
     })
   )
 
-  it.effect.prop(
+  it.live.prop(
     "decode(encode(x)) = x for Currency and ExchangeRate",
     [Currency.Currency, Currency.ExchangeRate],
     ([currency, rate]) =>

@@ -101,7 +101,7 @@ describe("Subkey", () => {
     })
   )
 
-  it.effect.prop(
+  it.live.prop(
     "the public derivation matches the secret one for any key and metadata",
     [FastCheck.uint8Array({ minLength: 48, maxLength: 48 }), Subkey.SubkeyMetadata],
     ([seed, metadata]) =>
@@ -116,7 +116,7 @@ describe("Subkey", () => {
     { fastCheck: { numRuns: 30 } }
   )
 
-  it.effect.prop("decode(encode(x)) = x for SubkeyMetadata and SubkeyProof", [Subkey.SubkeyProof], ([proof]) =>
+  it.live.prop("decode(encode(x)) = x for SubkeyMetadata and SubkeyProof", [Subkey.SubkeyProof], ([proof]) =>
     Effect.gen(function* () {
       const text = yield* Messages.encodeContent(Subkey.SubkeyProof, proof)
       assert.deepStrictEqual(yield* Messages.decodeContent(Subkey.SubkeyProof, text), proof)
