@@ -8,25 +8,30 @@ import * as Wallet from "@portal/wallet/Wallet"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 
 const sha256 = (hex: string) => createHash("sha256").update(Buffer.from(hex, "hex")).digest("hex")
 
 /** The daemon's wallet ("daemon") behind a real NWC wallet service on the real loopback relay; "user" is a
- *  simulated wallet on the same network that pays and gets paid directly. */
-const makeLayer = (encryption: "nip44_v2 nip04" | "nip04") => {
+ *  simulated wallet on the same network that pays and gets paid directly. `pollTimeout`: how long one
+ *  `lookup_invoice` of `awaitSettlement` may go unanswered (one lost in an outage is otherwise waited on 10 s). */
+const makeLayer = (encryption: "nip44_v2 nip04" | "nip04", pollTimeout?: Duration.DurationInput) => {
   const network = SimulatedLightning.layerNetwork({ wallets: { daemon: 50_000, user: 1_000_000 }, feeMsat: 3 })
   const service = NwcWalletService.layer("daemon", { encryption }).pipe(
     Layer.provideMerge(TestRelay.layer),
     Layer.provideMerge(network)
   )
   const nwc = Layer.unwrapScoped(
-    Effect.map(NwcWalletService.NwcWalletService, (s) => Wallet.layerNwc({ url: s.url, pollInterval: "50 millis" }))
+    Effect.map(NwcWalletService.NwcWalletService, (s) =>
+      Wallet.layerNwc({ url: s.url, pollInterval: "50 millis", ...(pollTimeout === undefined ? {} : { pollTimeout }) })
+    )
   )
   return Layer.provideMerge(nwc, service)
 }
@@ -218,9 +223,14 @@ layer(makeLayer("nip44_v2 nip04"), { excludeTestServices: true })("Wallet.layerN
       const error = yield* Effect.flip(wallet.balance).pipe(Effect.timeout("5 seconds"))
       assert.strictEqual(error._tag, "WalletUnreachable")
       yield* relay.start
-      // The first request after the restart may time out while the connections come back.
+      // A request sent before the wallet service has resubscribed is lost, and the sdk waits 10 s for its reply:
+      // each try is given 2 s here, and tried again until the wallet answers (within 40 s).
       const again = yield* wallet.balance.pipe(
-        Effect.retry({ while: (e) => e._tag === "WalletTimeout" || e._tag === "WalletUnreachable", times: 5 }),
+        Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => "NoReply" as const }),
+        Effect.retry({
+          while: (e) => e === "NoReply" || e._tag === "WalletTimeout" || e._tag === "WalletUnreachable",
+          schedule: Schedule.spaced("100 millis")
+        }),
         Effect.timeout("40 seconds")
       )
       assert.strictEqual(again, balance)
@@ -228,24 +238,27 @@ layer(makeLayer("nip44_v2 nip04"), { excludeTestServices: true })("Wallet.layerN
   )
 })
 
-layer(makeLayer("nip44_v2 nip04"), { excludeTestServices: true })("Wallet.layerNwc waiting through an outage", (it) => {
-  it.effect("awaitSettlement keeps polling through a relay restart and sees the payment made meanwhile", () =>
-    Effect.gen(function* () {
-      const wallet = yield* Wallet.Wallet
-      const relay = yield* TestRelay.TestRelay
-      const invoice = yield* wallet.makeInvoice({ amountMsat: Msat.make(4_000), description: "outage" })
-      const waiter = yield* Effect.fork(wallet.awaitSettlement(invoice.paymentHash))
-      yield* Effect.sleep("200 millis")
-      yield* relay.stop
-      const payment = yield* (yield* user).payInvoice(invoice.bolt11)
-      yield* Effect.sleep("500 millis")
-      yield* relay.start
-      const settlement = yield* Fiber.join(waiter).pipe(Effect.timeout("45 seconds"))
-      assert.strictEqual(settlement._tag, "Settled")
-      if (settlement._tag === "Settled") assert.strictEqual(settlement.preimage, payment.preimage)
-    })
-  )
-})
+layer(makeLayer("nip44_v2 nip04", "2 seconds"), { excludeTestServices: true })(
+  "Wallet.layerNwc waiting through an outage",
+  (it) => {
+    it.effect("awaitSettlement keeps polling through a relay restart and sees the payment made meanwhile", () =>
+      Effect.gen(function* () {
+        const wallet = yield* Wallet.Wallet
+        const relay = yield* TestRelay.TestRelay
+        const invoice = yield* wallet.makeInvoice({ amountMsat: Msat.make(4_000), description: "outage" })
+        const waiter = yield* Effect.fork(wallet.awaitSettlement(invoice.paymentHash))
+        yield* Effect.sleep("200 millis")
+        yield* relay.stop
+        const payment = yield* (yield* user).payInvoice(invoice.bolt11)
+        yield* Effect.sleep("500 millis")
+        yield* relay.start
+        const settlement = yield* Fiber.join(waiter).pipe(Effect.timeout("45 seconds"))
+        assert.strictEqual(settlement._tag, "Settled")
+        if (settlement._tag === "Settled") assert.strictEqual(settlement.preimage, payment.preimage)
+      })
+    )
+  }
+)
 
 describe("Wallet.layerNwc configuration", () => {
   layer(Layer.empty)("bad URL", (it) => {
