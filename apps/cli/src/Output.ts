@@ -9,11 +9,13 @@
 import * as Options from "@effect/cli/Options"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as ApiError from "@portal/api/ApiError"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
@@ -102,26 +104,20 @@ const codeOf = (u: unknown): string | undefined => {
  */
 export const describe = (error: unknown): string => {
   if (ApiError.isApiError(error)) return `daemon answered ${ApiError.statusOf[error._tag]}: ${error.error}`
-  if (Predicate.isTagged(error, "RequestError")) {
-    const request = (error as { request?: { url?: string } }).request
-    const code = codeOf((error as { cause?: unknown }).cause) ?? "connection failed"
-    return `cannot reach the daemon at ${originOf(request?.url)}: ${code} (is it running? check --url / PORTAL_URL)`
+  if (error instanceof HttpClientError.RequestError) {
+    const code = codeOf(error.cause) ?? "connection failed"
+    return `cannot reach the daemon at ${originOf(error.request.url)}: ${code} (is it running? check --url / PORTAL_URL)`
   }
-  if (Predicate.isTagged(error, "ResponseError")) {
-    const e = error as { response?: { status?: number }; reason?: string }
-    return `unexpected answer from the daemon (${e.reason ?? "response"}, HTTP ${e.response?.status ?? "?"})`
-  }
-  if (Predicate.isTagged(error, "ParseError"))
-    return `unexpected answer from the daemon: ${String((error as unknown as Error).message).split("\n")[0]}`
-  if (error instanceof Error || (Predicate.isObject(error) && "message" in error)) {
-    const message = String((error as { message: unknown }).message)
-    return message.split("\n")[0] ?? message
-  }
+  if (error instanceof HttpClientError.ResponseError)
+    return `unexpected answer from the daemon (${error.reason}, HTTP ${error.response.status})`
+  if (ParseResult.isParseError(error)) return `unexpected answer from the daemon: ${firstLine(error.message)}`
+  if (Predicate.hasProperty(error, "message")) return firstLine(String(error.message))
   return String(error)
 }
 
-const originOf = (url: string | undefined): string => {
-  if (url === undefined) return "the configured URL"
+const firstLine = (text: string): string => text.split("\n")[0] ?? text
+
+const originOf = (url: string): string => {
   try {
     return new URL(url).origin
   } catch {
@@ -142,7 +138,7 @@ export const run =
       const failure = Cause.failureOption(cause)
       const error = Option.isSome(failure) ? failure.value : Cause.squash(cause)
       const line = `error: ${describe(error)}`
-      const exitCode = Predicate.isTagged(error, "CliError") ? (error as CliError).exitCode : 1
+      const exitCode = error instanceof CliError ? error.exitCode : 1
       return Effect.zipRight(
         flags.verbose ? Console.error(Cause.pretty(cause)) : Effect.void,
         Effect.zipRight(Console.error(line), Effect.fail(new CommandFailed({ line, exitCode })))
