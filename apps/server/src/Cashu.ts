@@ -28,12 +28,10 @@ import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import * as Conversing from "./Conversing.js"
 import * as Streams from "./Streams.js"
@@ -142,55 +140,23 @@ export const make = (options: Options = {}) =>
     const conversations = yield* Conversation.Conversations
     const cashu = yield* CashuService.Cashu
     const timeout = Duration.decode(options.requestTimeout ?? Duration.seconds(300))
-    const running = yield* FiberMap.make<string>()
-
-    const finish = (streamId: string, event: Model.NewEvent) =>
-      Conversing.appendQuietly(streams, streamId, event).pipe(
-        Effect.zipRight(store.deleteOperation(operationKind, streamId))
-      )
-
-    const run = (streamId: string, payload: Payload, deadline: DateTime.Utc) =>
-      Effect.gen(function* () {
-        const replies = yield* Conversing.replies(conversations, {
-          outgoing: payload,
-          deadline,
-          replyKinds: [29501],
-          reply: Messages.CashuResponseContent,
-          matches: (reply) => reply.request.inner.requestId === payload.requestId,
-          isFinal: () => true,
-          onPublished: store.putOperation({
-            kind: operationKind,
-            id: streamId,
-            streamId,
-            payload: { ...payload, published: true },
-            deadline
-          })
-        })
-        const reply = yield* Stream.runHead(replies)
-        if (Option.isNone(reply)) return yield* finish(streamId, { type: "error", data: { reason: "timeout" } })
-        const status = yield* encodeStatus(reply.value.message.status).pipe(Effect.orDie)
-        yield* finish(streamId, { type: "cashu_response", data: { status } })
-      }).pipe(
-        Effect.scoped,
-        Effect.catchTags({
-          SignerError: (e) =>
-            finish(streamId, { type: "error", data: { reason: `Failed to request cashu: ${e.message}` } }),
-          EncryptionError: (e) =>
-            finish(streamId, { type: "error", data: { reason: `Failed to request cashu: ${e.message}` } })
-        }),
-        Effect.catchAllCause((cause) => Effect.logError("cashu request failed", cause)),
-        Effect.withSpan("Cashu.run", { attributes: { streamId } })
-      )
-
-    // recovery (differences.md §f)
-    yield* Conversing.resumeAll({
+    const requests = yield* Conversing.singleReply({
       store,
       streams,
+      conversations,
+      ownership: yield* Conversing.Ownership,
       kind: operationKind,
-      what: "request",
       decode: decodePayload,
-      fail: (streamId, reason) => finish(streamId, { type: "error", data: { reason } }),
-      resume: (streamId, payload, deadline) => FiberMap.run(running, streamId, run(streamId, payload, deadline))
+      replyKinds: [29501],
+      reply: Messages.CashuResponseContent,
+      matches: (payload, reply) => reply.request.inner.requestId === payload.requestId,
+      answer: (_, reply) =>
+        Effect.map(encodeStatus(reply.message.status).pipe(Effect.orDie), (status): Model.NewEvent => ({
+          type: "cashu_response",
+          data: { status }
+        })),
+      failure: "Failed to request cashu",
+      span: "Cashu.run"
     })
 
     const request: Service["request"] = (input) =>
@@ -206,7 +172,6 @@ export const make = (options: Options = {}) =>
           amount: input.amount,
           expiresAt: UnixSeconds.make(Math.floor(DateTime.toEpochMillis(deadline) / 1000))
         }).pipe(Effect.mapError((e) => new InvalidCashuInput({ field: "amount", detail: e.message })))
-        const streamId = yield* streams.create(operationKind)
         const payload: Payload = {
           mainKey: input.recipient,
           subkeys: input.subkeys.filter((key) => key !== input.recipient),
@@ -215,9 +180,7 @@ export const make = (options: Options = {}) =>
           requestId,
           published: false
         }
-        yield* store.putOperation({ kind: operationKind, id: streamId, streamId, payload, deadline })
-        yield* FiberMap.run(running, streamId, run(streamId, payload, deadline))
-        return streamId
+        return yield* requests.start(payload, deadline)
       }).pipe(Effect.withSpan("Cashu.request"))
 
     const sendDirect: Service["sendDirect"] = (input) =>
@@ -268,8 +231,11 @@ export const make = (options: Options = {}) =>
 /** @category layers */
 export const layer = (
   options: Options = {}
-): Layer.Layer<Cashu, StoreFailure, Store.Store | Streams.Streams | Conversation.Conversations | CashuService.Cashu> =>
-  Layer.scoped(Cashu, make(options))
+): Layer.Layer<
+  Cashu,
+  StoreFailure,
+  Store.Store | Streams.Streams | Conversation.Conversations | CashuService.Cashu | Conversing.Ownership
+> => Layer.scoped(Cashu, make(options))
 
 // ---- the daemon's ecash balance --------------------------------------------------------------------------------
 

@@ -2,14 +2,17 @@
  * Key handshakes (rest-api.md §3 `POST /key-handshake`, differences.md §c, §d, §f): `portal://` URLs whose kind-27010
  * answers become `key_handshake` events.
  *
- * - One daemon-wide listener (`Conversations.listen`, kind 27010 addressed to us) dispatches each decrypted handshake
- *   by its token to the open handshake, at most once per relay event id (store `markSeen`).
+ * - One daemon-wide listener (`Conversations.listen`, kind 27010 addressed to us) on every instance dispatches each
+ *   decrypted handshake by its token to the open handshake found in the store, whichever instance created it, at most
+ *   once per relay event id (store `markSeen`, in the appending transaction).
  * - One-shot (generated `token_` + 32 CSPRNG characters): finishes at its first `key_handshake`, or gets `error`
  *   `"timeout"` at its deadline (created + `timeout`, a timer).
- * - Static token: one open stream per token; a repeat POST returns the same URL and stream (409 if `no_request`
- *   differs); every matching handshake appends one event until `close` appends `error` `"closed"`.
+ * - Static token: one open stream per token, across instances (the operation's key is the token); a repeat POST
+ *   returns the same URL and stream (409 if `no_request` differs); every matching handshake appends one event until
+ *   `close` (from any instance) appends `error` `"closed"`.
  * - Every open handshake is an operation in the store (`key_handshake`, keyed by token, with its stream, URL and
- *   deadline): on startup each is resumed (listener re-armed within its deadline) or ended with `error`.
+ *   deadline), owned by one instance (`Conversing.own`): the owner runs a one-shot's timer; on startup and on
+ *   takeover each is resumed (timer re-armed for its deadline) or ended with `error`.
  * - A user's `preferred_relays` join the pool (source `user`).
  *
  * @since 0.1.0
@@ -19,18 +22,19 @@ import * as HandshakeUrl from "@portal/protocol/HandshakeUrl"
 import * as Messages from "@portal/protocol/Messages"
 import * as Store from "@portal/store/Store"
 import type { StoreFailure } from "@portal/store/StoreError"
-import * as Clock from "effect/Clock"
+import type * as Model from "@portal/store/Model"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { randomBytes } from "node:crypto"
+import { randomBytes, randomUUID } from "node:crypto"
 import type { PublicKeyHex } from "@portal/protocol/Primitives"
+import * as Conversing from "./Conversing.js"
 import * as Relays from "./Relays.js"
 import * as Streams from "./Streams.js"
 
@@ -108,16 +112,11 @@ const generateToken = Effect.sync(() => {
   return out
 })
 
-interface Entry {
-  readonly token: string
-  readonly streamId: string
-  readonly url: string
-  readonly noRequest: boolean
-  readonly static: boolean
-}
+/** Another create holds the static token (rolls back the stream made for it). */
+class TokenTaken extends Data.TaggedError("HandshakeTokenTaken")<{ readonly operation: Model.Operation }> {}
 
 /**
- * Builds the service, resumes the stored handshakes and starts the listener.
+ * Builds the service, resumes the stored handshakes this instance owns and starts the listener.
  * @category constructors
  */
 export const make = (options: Options) =>
@@ -125,119 +124,83 @@ export const make = (options: Options) =>
     const store = yield* Store.Store
     const streams = yield* Streams.Streams
     const conversations = yield* Conversation.Conversations
-    const mainKey = options.mainKey ?? options.publicKey
     const relays = yield* Relays.Relays
+    const ownership = yield* Conversing.Ownership
+    const mainKey = options.mainKey ?? options.publicKey
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(300))
-    const byToken = new Map<string, Entry>()
-    const byStream = new Map<string, Entry>()
-    const timers = yield* FiberMap.make<string>()
+    // static-token creates of this process, one at a time (across instances the store's key makes them unique)
     const lock = yield* Effect.makeSemaphore(1)
 
-    const forget = (entry: Entry) =>
-      Effect.gen(function* () {
-        byToken.delete(entry.token)
-        byStream.delete(entry.streamId)
-        yield* store.deleteOperation(operationKind, entry.token)
-      })
+    /** The terminal event unless the stream already finished, and the end of the operation: one transaction. */
+    const end = (token: string, streamId: string, reason: string, finish: "completed" | "failed") =>
+      Conversing.appendQuietly(streams, streamId, { type: "error", data: { reason } }, finish).pipe(
+        Effect.zipRight(store.deleteOperation(operationKind, token)),
+        store.transaction,
+        Effect.asVoid
+      )
 
-    /** Appends the terminal event unless the stream already finished; forgets the handshake. */
-    const end = (entry: Entry, reason: string, finish: "completed" | "failed") =>
-      Effect.gen(function* () {
-        yield* streams
-          .append(entry.streamId, { type: "error", data: { reason } }, { finish })
-          .pipe(Effect.catchTags({ StreamFinished: () => Effect.void, StreamNotFound: () => Effect.void }))
-        yield* forget(entry)
-      }).pipe(lock.withPermits(1))
+    /** A one-shot handshake's conversation on its owner: `error` `"timeout"` at the deadline. */
+    const expiry = (token: string, streamId: string, deadline: DateTime.Utc) =>
+      Conversing.remaining(deadline).pipe(
+        Effect.flatMap(Effect.sleep),
+        Effect.zipRight(end(token, streamId, "timeout", "failed")),
+        Effect.catchAllCause((cause) => Effect.logError("key handshake timeout failed", cause))
+      )
+    /** A static handshake has nothing to run: its slot only marks it as this instance's. */
+    const conversation = (token: string, streamId: string, deadline: Option.Option<DateTime.Utc>) =>
+      Option.match(deadline, { onNone: () => Effect.never, onSome: (d) => expiry(token, streamId, d) })
 
-    const arm = (entry: Entry, deadline: DateTime.Utc) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const wait = Math.max(0, DateTime.toEpochMillis(deadline) - now)
-        yield* FiberMap.run(
-          timers,
-          entry.streamId,
-          Effect.sleep(Duration.millis(wait)).pipe(
-            Effect.zipRight(end(entry, "timeout", "failed")),
-            Effect.catchAllCause((cause) => Effect.logError("key handshake timeout failed", cause))
-          )
-        )
-      })
+    // ---- ownership and recovery (differences.md §f, §o) -----------------------------------------------------------
+    const handshakes = yield* Conversing.own({
+      store,
+      streams,
+      ownership,
+      kind: operationKind,
+      what: "handshake",
+      decode: decodePayload,
+      fail: (operation, reason) => end(operation.id, operation.streamId, reason, "failed"),
+      resume: (operation, payload, owned) =>
+        !payload.static && Option.isNone(operation.deadline)
+          ? end(operation.id, operation.streamId, "timeout", "failed")
+          : owned.launch(
+              operation.id,
+              conversation(operation.id, operation.streamId, payload.static ? Option.none() : operation.deadline)
+            )
+    })
 
-    const register = (entry: Entry) => {
-      byToken.set(entry.token, entry)
-      byStream.set(entry.streamId, entry)
-    }
-
-    // ---- recovery (differences.md §f) -------------------------------------------------------------------------
-    const now = yield* DateTime.now
-    for (const operation of yield* store.listOperations(operationKind)) {
-      const payload = decodePayload(operation.payload)
-      const streamId = Option.getOrUndefined(operation.streamId)
-      if (streamId === undefined) {
-        yield* store.deleteOperation(operationKind, operation.id)
-        continue
-      }
-      const info = yield* Effect.option(streams.info(streamId))
-      if (Option.isNone(info) || info.value.finished) {
-        yield* store.deleteOperation(operationKind, operation.id)
-        continue
-      }
-      if (Option.isNone(payload)) {
-        const entry: Entry = { token: operation.id, streamId, url: "", noRequest: false, static: false }
-        yield* end(entry, "interrupted by restart: unreadable handshake state", "failed")
-        continue
-      }
-      const entry: Entry = { token: operation.id, streamId, ...payload.value }
-      if (entry.static) {
-        register(entry)
-      } else if (Option.isNone(operation.deadline) || DateTime.lessThanOrEqualTo(operation.deadline.value, now)) {
-        yield* end(entry, "timeout", "failed")
-      } else {
-        register(entry)
-        yield* arm(entry, operation.deadline.value)
-      }
-    }
-    // a stream created just before a crash, whose operation was never stored
-    for (const info of yield* store.listStreams({ status: "in_flight", kind: "key_handshake" })) {
-      if (!byStream.has(info.id)) {
-        yield* streams
-          .append(info.id, { type: "error", data: { reason: "interrupted by restart: no stored handshake" } })
-          .pipe(Effect.catchTags({ StreamFinished: () => Effect.void, StreamNotFound: () => Effect.void }))
-      }
-    }
-
-    // ---- the listener -------------------------------------------------------------------------------------
+    // ---- the listener (every instance) ----------------------------------------------------------------------------
+    /**
+     * The handshake's token is looked up in the store (any instance may have created it); the dedup mark, the event and
+     * the end of a one-shot operation are one transaction, so an event is appended once across instances.
+     */
     const onHandshake = (incoming: Conversation.Incoming<Messages.KeyHandshakeContent>) =>
       Effect.gen(function* () {
-        const entry = byToken.get(incoming.message.token)
-        if (entry === undefined) return
-        const first = yield* store.markSeen("relay-event", incoming.event.id, Duration.hours(1))
-        if (!first) return
-        const appended = yield* streams
-          .append(
-            entry.streamId,
-            {
-              type: "key_handshake",
-              data: { main_key: incoming.sender, preferred_relays: incoming.message.preferredRelays }
-            },
-            { finish: entry.static ? "never" : "completed" }
-          )
-          .pipe(
-            Effect.as(true),
-            Effect.catchTags({
-              StreamFinished: () => Effect.succeed(false),
-              StreamNotFound: () => Effect.succeed(false)
-            })
-          )
-        if (!entry.static) {
-          yield* FiberMap.remove(timers, entry.streamId)
-          yield* forget(entry)
-        }
-        if (appended) yield* relays.addUserRelays(incoming.message.preferredRelays)
-      }).pipe(
-        lock.withPermits(1),
-        Effect.catchAllCause((cause) => Effect.logError("key handshake dispatch failed", cause))
-      )
+        const token = incoming.message.token
+        const outcome = yield* store.transaction(
+          Effect.gen(function* () {
+            const operation = yield* store.getOperation(operationKind, token)
+            const payload = Option.flatMap(operation, (op) => decodePayload(op.payload))
+            const streamId = Option.flatMap(operation, (op) => op.streamId)
+            if (Option.isNone(payload) || Option.isNone(streamId)) return Option.none()
+            if (!(yield* store.markSeen("relay-event", incoming.event.id, Duration.hours(1)))) return Option.none()
+            const appended = yield* Conversing.appendQuietly(
+              streams,
+              streamId.value,
+              {
+                type: "key_handshake",
+                data: { main_key: incoming.sender, preferred_relays: incoming.message.preferredRelays }
+              },
+              payload.value.static ? "never" : "completed"
+            )
+            if (!payload.value.static) yield* store.deleteOperation(operationKind, token)
+            return Option.some({ appended, static: payload.value.static })
+          })
+        )
+        if (Option.isNone(outcome)) return
+        // the timer, if it runs here (an owner elsewhere stops it at its next renewal; it would find the stream ended)
+        if (!outcome.value.static) yield* handshakes.stop(token)
+        if (outcome.value.appended) yield* relays.addUserRelays(incoming.message.preferredRelays)
+      }).pipe(Effect.catchAllCause((cause) => Effect.logError("key handshake dispatch failed", cause)))
 
     yield* conversations
       .listen({ kinds: [27010], message: Messages.KeyHandshakeContent })
@@ -256,70 +219,91 @@ export const make = (options: Options) =>
       )
 
     /**
-     * Stores the stream and its operation in one transaction (group-committed with concurrent ones on SQLite), so
-     * a restart finds both or neither; registered only once durable.
+     * Stores the stream and its operation (keyed by token, leased here) in one transaction, group-committed with
+     * concurrent ones on SQLite: a restart, or another instance, finds both or neither. Fails with `TokenTaken` (and
+     * stores nothing) when the token already has an operation.
      */
     const start = (token: string, noRequest: boolean, isStatic: boolean) =>
       Effect.gen(function* () {
         const url = yield* buildUrl(token, noRequest)
         const deadline = isStatic ? undefined : DateTime.addDuration(yield* DateTime.now, timeout)
-        const streamId = yield* store.transaction(
-          Effect.tap(streams.create("key_handshake"), (streamId) =>
-            store.putOperation({
+        const streamId = randomUUID()
+        yield* handshakes.start(
+          token,
+          Effect.gen(function* () {
+            yield* store
+              .createStream(streamId, "key_handshake")
+              .pipe(Effect.catchTag("StreamAlreadyExists", (e) => Effect.die(e)))
+            const { inserted, operation } = yield* store.insertOperation({
               kind: operationKind,
               id: token,
               streamId,
               payload: { url, noRequest, static: isStatic },
-              deadline
+              deadline,
+              lease: handshakes.lease
             })
-          )
+            if (!inserted) return yield* new TokenTaken({ operation })
+          }),
+          () => conversation(token, streamId, Option.fromNullable(deadline))
         )
-        return { entry: { token, streamId, url, noRequest, static: isStatic } satisfies Entry, deadline }
+        return { url, streamId }
+      })
+
+    /** The open static handshake `operation`, as a repeat POST with `noRequest` gets it. */
+    const existing = (token: string, noRequest: boolean, operation: Model.Operation) =>
+      Effect.gen(function* () {
+        const payload = decodePayload(operation.payload)
+        const streamId = Option.getOrElse(operation.streamId, () => "")
+        if (Option.isNone(payload) || !payload.value.static || payload.value.noRequest !== noRequest) {
+          return yield* new StaticTokenInUse({
+            token,
+            noRequest: Option.match(payload, { onNone: () => !noRequest, onSome: (p) => p.noRequest }),
+            streamId
+          })
+        }
+        return { url: payload.value.url, streamId }
       })
 
     const create: Service["create"] = ({ noRequest, staticToken }) =>
       Option.match(staticToken, {
-        // A fresh token is unknown to anyone until it is answered, so only the registration takes the lock and
-        // concurrent creates share their commits.
+        // A fresh token is unknown to anyone until it is answered: no lock, concurrent creates share their commits.
         onNone: () =>
-          Effect.gen(function* () {
-            const { deadline, entry } = yield* start(yield* generateToken, noRequest, false)
-            yield* Effect.gen(function* () {
-              register(entry)
-              if (deadline !== undefined) yield* arm(entry, deadline)
-            }).pipe(lock.withPermits(1))
-            return { url: entry.url, streamId: entry.streamId }
-          }),
-        // A static token is looked up and stored under the lock: one open stream per token.
+          Effect.flatMap(generateToken, (token) => start(token, noRequest, false)).pipe(
+            Effect.catchTag("HandshakeTokenTaken", (e) => Effect.die(e))
+          ),
+        // A static token: one open stream per token, across instances (the operation's key).
         onSome: (token) =>
           Effect.gen(function* () {
-            const open = byToken.get(token)
-            if (open !== undefined) {
-              if (open.noRequest !== noRequest) {
-                return yield* new StaticTokenInUse({
-                  token: open.token,
-                  noRequest: open.noRequest,
-                  streamId: open.streamId
-                })
-              }
-              return { url: open.url, streamId: open.streamId }
-            }
-            const { entry } = yield* start(token, noRequest, true)
-            register(entry)
-            return { url: entry.url, streamId: entry.streamId }
+            const open = yield* store.getOperation(operationKind, token)
+            if (Option.isSome(open)) return yield* existing(token, noRequest, open.value)
+            return yield* start(token, noRequest, true).pipe(
+              Effect.catchTag("HandshakeTokenTaken", (e) => existing(token, noRequest, e.operation))
+            )
           }).pipe(lock.withPermits(1))
       }).pipe(Effect.withSpan("Handshakes.create"))
 
+    /** From any instance: the terminal event and the end of the operation in one transaction. */
     const close: Service["close"] = (streamId) =>
       Effect.gen(function* () {
         const info = yield* streams
           .info(streamId)
           .pipe(Effect.catchTag("StreamNotFound", () => new HandshakeNotFound({ streamId })))
         if (info.kind !== "key_handshake") return yield* new HandshakeNotFound({ streamId })
-        const entry = byStream.get(streamId)
-        if (entry === undefined || info.finished) return
-        yield* FiberMap.remove(timers, streamId)
-        yield* end(entry, "closed", "completed")
+        if (info.finished) return
+        const tokens = (yield* store.operationsOfStream(streamId))
+          .filter((operation) => operation.kind === operationKind)
+          .map((operation) => operation.id)
+        yield* Conversing.appendQuietly(
+          streams,
+          streamId,
+          { type: "error", data: { reason: "closed" } },
+          "completed"
+        ).pipe(
+          Effect.zipRight(Effect.forEach(tokens, (token) => store.deleteOperation(operationKind, token))),
+          store.transaction
+        )
+        // the timer, if it runs here; an owner elsewhere stops it at its next renewal
+        yield* Effect.forEach(tokens, handshakes.stop, { discard: true })
       }).pipe(Effect.withSpan("Handshakes.close"))
 
     return Handshakes.of({ create, close })
@@ -328,5 +312,8 @@ export const make = (options: Options) =>
 /** @category layers */
 export const layer = (
   options: Options
-): Layer.Layer<Handshakes, StoreFailure, Store.Store | Streams.Streams | Conversation.Conversations | Relays.Relays> =>
-  Layer.scoped(Handshakes, make(options))
+): Layer.Layer<
+  Handshakes,
+  StoreFailure,
+  Store.Store | Streams.Streams | Conversation.Conversations | Relays.Relays | Conversing.Ownership
+> => Layer.scoped(Handshakes, make(options))

@@ -25,11 +25,9 @@ import { type WalletError, WalletNotConfigured } from "@portal/wallet/WalletErro
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import * as Conversing from "./Conversing.js"
 import * as Payments from "./Payments.js"
@@ -107,54 +105,19 @@ export const make = (options: { readonly walletConfigured: boolean }) =>
     const conversations = yield* Conversation.Conversations
     const payments = yield* Payments.Payments
     const wallet = yield* Wallet.Wallet
-    const running = yield* FiberMap.make<string>()
-
-    const finish = (streamId: string, event: Model.NewEvent) =>
-      Conversing.appendQuietly(streams, streamId, event).pipe(
-        Effect.zipRight(store.deleteOperation(operationKind, streamId))
-      )
-
-    const run = (streamId: string, payload: Payload, deadline: DateTime.Utc) =>
-      Effect.gen(function* () {
-        const replies = yield* Conversing.replies(conversations, {
-          outgoing: payload,
-          deadline,
-          replyKinds: [28009],
-          reply: Messages.InvoiceResponse,
-          matches: (reply) => reply.request.inner.requestId === payload.requestId,
-          isFinal: () => true,
-          onPublished: store.putOperation({
-            kind: operationKind,
-            id: streamId,
-            streamId,
-            payload: { ...payload, published: true },
-            deadline
-          })
-        })
-        const reply = yield* Stream.runHead(replies)
-        if (Option.isNone(reply)) return yield* finish(streamId, { type: "error", data: { reason: "timeout" } })
-        yield* finish(streamId, yield* check(reply.value.message, payload.expectedMsat))
-      }).pipe(
-        Effect.scoped,
-        Effect.catchTags({
-          SignerError: (e) =>
-            finish(streamId, { type: "error", data: { reason: `Failed to request invoice: ${e.message}` } }),
-          EncryptionError: (e) =>
-            finish(streamId, { type: "error", data: { reason: `Failed to request invoice: ${e.message}` } })
-        }),
-        Effect.catchAllCause((cause) => Effect.logError("invoice request failed", cause)),
-        Effect.withSpan("Invoices.run", { attributes: { streamId } })
-      )
-
-    // recovery (differences.md §f)
-    yield* Conversing.resumeAll({
+    const requests = yield* Conversing.singleReply({
       store,
       streams,
+      conversations,
+      ownership: yield* Conversing.Ownership,
       kind: operationKind,
-      what: "request",
       decode: decodePayload,
-      fail: (streamId, reason) => finish(streamId, { type: "error", data: { reason } }),
-      resume: (streamId, payload, deadline) => FiberMap.run(running, streamId, run(streamId, payload, deadline))
+      replyKinds: [28009],
+      reply: Messages.InvoiceResponse,
+      matches: (payload, reply) => reply.request.inner.requestId === payload.requestId,
+      answer: (payload, reply) => check(reply.message, payload.expectedMsat),
+      failure: "Failed to request invoice",
+      span: "Invoices.run"
     })
 
     const request: Service["request"] = (input) =>
@@ -177,7 +140,6 @@ export const make = (options: { readonly walletConfigured: boolean }) =>
           description: input.description,
           refundInvoice: input.refundInvoice
         }).pipe(Effect.mapError((e) => new Payments.InvalidPaymentInput({ field: "content", detail: e.message })))
-        const streamId = yield* streams.create("invoice_request")
         const payload: Payload = {
           mainKey: input.recipient,
           subkeys: input.subkeys.filter((key) => key !== input.recipient),
@@ -187,10 +149,7 @@ export const make = (options: { readonly walletConfigured: boolean }) =>
           published: false,
           expectedMsat: msat
         }
-        const deadline = DateTime.unsafeMake(Math.min(input.expiresAt, 8_000_000_000_000) * 1000)
-        yield* store.putOperation({ kind: operationKind, id: streamId, streamId, payload, deadline })
-        yield* FiberMap.run(running, streamId, run(streamId, payload, deadline))
-        return streamId
+        return yield* requests.start(payload, DateTime.unsafeMake(Math.min(input.expiresAt, 8_000_000_000_000) * 1000))
       }).pipe(Effect.withSpan("Invoices.request"))
 
     const pay: Service["pay"] = (invoice) =>
@@ -207,5 +166,5 @@ export const layer = (options: {
 }): Layer.Layer<
   Invoices,
   StoreFailure,
-  Store.Store | Streams.Streams | Conversation.Conversations | Payments.Payments | Wallet.Wallet
+  Store.Store | Streams.Streams | Conversation.Conversations | Payments.Payments | Wallet.Wallet | Conversing.Ownership
 > => Layer.scoped(Invoices, make(options))

@@ -23,7 +23,6 @@ import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -74,7 +73,7 @@ export const make = (options: Options = {}) =>
     const streams = yield* Streams.Streams
     const conversations = yield* Conversation.Conversations
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(300))
-    const running = yield* FiberMap.make<string>()
+    const ownership = yield* Conversing.Ownership
 
     /** The terminal event and the end of the operation, in one transaction (one commit). */
     const finish = (streamId: string, event: { readonly type: string; readonly data: Record<string, unknown> }) =>
@@ -172,15 +171,24 @@ export const make = (options: Options = {}) =>
         Effect.withSpan("KeyAuth.run", { attributes: { streamId } })
       )
 
-    // ---- recovery (differences.md §f) -------------------------------------------------------------------------
-    yield* Conversing.resumeAll({
+    // ---- ownership and recovery (differences.md §f, §o) ----------------------------------------------------------
+    const challenges = yield* Conversing.own({
       store,
       streams,
+      ownership,
       kind: operationKind,
       what: "challenge",
       decode: decodePayload,
-      fail: (streamId, reason) => finish(streamId, { type: "error", data: { reason } }),
-      resume: (streamId, payload, deadline) => FiberMap.run(running, streamId, run(streamId, payload, deadline))
+      fail: (operation, reason) => finish(operation.streamId, { type: "error", data: { reason } }),
+      resume: (operation, payload, owned) =>
+        Option.match(operation.deadline, {
+          onNone: () =>
+            finish(operation.streamId, {
+              type: "error",
+              data: { reason: "interrupted by restart: unreadable challenge state" }
+            }),
+          onSome: (deadline) => owned.launch(operation.id, run(operation.streamId, payload, deadline))
+        })
     })
 
     const start: Service["start"] = ({ mainKey, subkeys }) =>
@@ -192,15 +200,9 @@ export const make = (options: Options = {}) =>
           challenge: randomBytes(16).toString("hex"),
           published: false
         }
-        // the stream and its operation in one transaction (group-committed with concurrent ones on SQLite): a restart
-        // finds both or neither
-        const streamId = yield* store.transaction(
-          Effect.tap(streams.create("authenticate_key"), (streamId) =>
-            store.putOperation({ kind: operationKind, id: streamId, streamId, payload, deadline })
-          )
-        )
-        yield* FiberMap.run(running, streamId, run(streamId, payload, deadline))
-        return streamId
+        // the stream and its operation (leased here) in one transaction, group-committed with concurrent ones on
+        // SQLite: a restart, or another instance, finds both or neither
+        return yield* challenges.startStream({ payload, deadline }, (streamId) => run(streamId, payload, deadline))
       }).pipe(Effect.withSpan("KeyAuth.start"))
 
     return KeyAuth.of({ start })
@@ -209,5 +211,8 @@ export const make = (options: Options = {}) =>
 /** @category layers */
 export const layer = (
   options: Options = {}
-): Layer.Layer<KeyAuth, StoreFailure, Store.Store | Streams.Streams | Conversation.Conversations> =>
-  Layer.scoped(KeyAuth, make(options))
+): Layer.Layer<
+  KeyAuth,
+  StoreFailure,
+  Store.Store | Streams.Streams | Conversation.Conversations | Conversing.Ownership
+> => Layer.scoped(KeyAuth, make(options))

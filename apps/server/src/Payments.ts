@@ -42,7 +42,6 @@ import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -219,7 +218,7 @@ export const make = (options: Options) =>
     const wallet = yield* Wallet.Wallet
     const rates = yield* Rates.Rates
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(300))
-    const running = yield* FiberMap.make<string>()
+    const ownership = yield* Conversing.Ownership
 
     const price: Service["price"] = (amount, currency) =>
       Currency.isMillisats(currency)
@@ -331,29 +330,32 @@ export const make = (options: Options) =>
         Effect.zipRight(store.deleteOperation(opKind, streamId))
       )
 
-    // ---- recovery (differences.md §f) -------------------------------------------------------------------------
+    // ---- ownership and recovery (differences.md §f, §o) ----------------------------------------------------------
     // (an operation past its deadline resumes too: run() goes straight to the last look at the invoice)
-    for (const opKind of [singleKind, rawKind]) {
-      yield* Conversing.resumeAll({
+    const ownKind = (opKind: string) =>
+      Conversing.own({
         store,
         streams,
+        ownership,
         kind: opKind,
         what: "payment",
         decode: decodePayload,
-        fail: (streamId, reason) => failWith(opKind, streamId, reason),
-        resume: (streamId, payload, deadline) =>
-          payload.paymentHash !== undefined && !options.walletConfigured
-            ? failWith(opKind, streamId, "interrupted by restart: no wallet configured", payload)
-            : FiberMap.run(running, streamId, run(opKind, streamId, payload, deadline))
+        fail: (operation, reason) => failWith(opKind, operation.streamId, reason),
+        resume: (operation, payload, owned) =>
+          Option.isNone(operation.deadline)
+            ? failWith(opKind, operation.streamId, "interrupted by restart: unreadable payment state", payload)
+            : payload.paymentHash !== undefined && !options.walletConfigured
+              ? failWith(opKind, operation.streamId, "interrupted by restart: no wallet configured", payload)
+              : owned.launch(operation.id, run(opKind, operation.streamId, payload, operation.deadline.value))
       })
-    }
+    const singles = yield* ownKind(singleKind)
+    const raws = yield* ownKind(rawKind)
 
-    const start = (opKind: string, streamId: string, payload: Payload, deadline: DateTime.Utc) =>
-      Effect.gen(function* () {
-        yield* store.putOperation({ kind: opKind, id: streamId, streamId, payload, deadline })
-        yield* FiberMap.run(running, streamId, run(opKind, streamId, payload, deadline))
-        return streamId
-      })
+    /** Stores the stream and its operation (leased here) in one transaction, then runs it. */
+    const start = (opKind: string, streamId: string | undefined, payload: Payload, deadline: DateTime.Utc) =>
+      (opKind === singleKind ? singles : raws).startStream({ streamId, payload, deadline }, (id) =>
+        run(opKind, id, payload, deadline)
+      )
 
     const single: Service["single"] = (input) =>
       Effect.gen(function* () {
@@ -383,13 +385,23 @@ export const make = (options: Options) =>
           description: Option.some(input.description),
           requestId
         }).pipe(Effect.mapError((e) => new InvalidPaymentInput({ field: "payment_request", detail: e.message })))
-        const streamId =
-          input.streamId === undefined
-            ? yield* streams.create("single_payment")
-            : yield* store.createStream(input.streamId, "single_payment").pipe(
-                Effect.as(input.streamId),
-                Effect.catchTag("StreamAlreadyExists", (e) => Effect.die(e))
-              )
+        const streamId = yield* start(
+          singleKind,
+          input.streamId,
+          {
+            mainKey: input.mainKey,
+            subkeys: input.subkeys.filter((key) => key !== input.mainKey),
+            kind: 28000,
+            content,
+            requestId,
+            published: false,
+            paymentHash: invoice.paymentHash,
+            monitoring: false,
+            exchangeRate: wireRate(rate),
+            subscriptionId: Option.getOrNull(input.subscriptionId)
+          },
+          deadline
+        )
         // the rate used travels in the request (current_exchange_rate) and is recorded in every status event
         yield* Effect.logInfo("single payment requested").pipe(
           Effect.annotateLogs({
@@ -405,23 +417,7 @@ export const make = (options: Options) =>
             })
           })
         )
-        return yield* start(
-          singleKind,
-          streamId,
-          {
-            mainKey: input.mainKey,
-            subkeys: input.subkeys.filter((key) => key !== input.mainKey),
-            kind: 28000,
-            content,
-            requestId,
-            published: false,
-            paymentHash: invoice.paymentHash,
-            monitoring: false,
-            exchangeRate: wireRate(rate),
-            subscriptionId: Option.getOrNull(input.subscriptionId)
-          },
-          deadline
-        )
+        return streamId
       }).pipe(Effect.withSpan("Payments.single"))
 
     const raw: Service["raw"] = (input) =>
@@ -449,10 +445,9 @@ export const make = (options: Options) =>
           description: input.description,
           requestId
         }).pipe(Effect.mapError((e) => new InvalidPaymentInput({ field: "payment_request", detail: e.message })))
-        const streamId = yield* streams.create("raw_payment")
         return yield* start(
           rawKind,
-          streamId,
+          undefined,
           {
             mainKey: input.mainKey,
             subkeys: input.subkeys.filter((key) => key !== input.mainKey),
@@ -477,5 +472,5 @@ export const layer = (
 ): Layer.Layer<
   Payments,
   StoreFailure,
-  Store.Store | Streams.Streams | Conversation.Conversations | Wallet.Wallet | Rates.Rates
+  Store.Store | Streams.Streams | Conversation.Conversations | Wallet.Wallet | Rates.Rates | Conversing.Ownership
 > => Layer.scoped(Payments, make(options))

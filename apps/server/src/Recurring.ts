@@ -49,7 +49,6 @@ import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
@@ -184,22 +183,13 @@ export const make = (options: Options = {}) =>
     const pendingPoll = Duration.decode(options.pendingPoll ?? "1 second")
     const retryDelay = Duration.decode(options.retryDelay ?? "1 hour")
     const maxFailures = options.maxFailures ?? 3
-    const running = yield* FiberMap.make<string>()
     const billing = yield* Effect.makeSemaphore(1)
     // a confirmed subscription wakes the biller (its first period may be due before the next look)
     const wakeups = yield* Queue.sliding<void>(1)
 
     // ---- the request -------------------------------------------------------------------------------------------
-    const finish = (streamId: string, event: Model.NewEvent) =>
-      Conversing.appendQuietly(streams, streamId, event).pipe(
-        Effect.zipRight(store.deleteOperation(requestKind, streamId))
-      )
-
-    const answered = (
-      streamId: string,
-      payload: Payload,
-      reply: Conversation.Reply<Messages.RecurringPaymentResponseContent>
-    ) =>
+    /** A confirmed subscription is stored (and wakes the biller) before the response event. */
+    const answered = (payload: Payload, reply: Conversation.Reply<Messages.RecurringPaymentResponseContent>) =>
       Effect.gen(function* () {
         const status = reply.message.status
         if (status._tag === "Confirmed") {
@@ -223,53 +213,25 @@ export const make = (options: Options = {}) =>
           yield* wakeups.offer(undefined)
         }
         const encoded = yield* encodeRecurringStatus(status).pipe(Effect.orDie)
-        yield* finish(streamId, {
+        return {
           type: "recurring_payment_response",
           data: { status: { request_id: reply.message.requestId, status: encoded } }
-        })
+        } satisfies Model.NewEvent
       })
 
-    const run = (streamId: string, payload: Payload, deadline: DateTime.Utc) =>
-      Effect.gen(function* () {
-        const replies = yield* Conversing.replies(conversations, {
-          outgoing: payload,
-          deadline,
-          replyKinds: [28006],
-          reply: Messages.RecurringPaymentResponseContent,
-          matches: (reply) => reply.requestId === payload.requestId,
-          isFinal: () => true,
-          onPublished: store.putOperation({
-            kind: requestKind,
-            id: streamId,
-            streamId,
-            payload: { ...payload, published: true },
-            deadline
-          })
-        })
-        const reply = yield* Stream.runHead(replies)
-        if (Option.isSome(reply)) yield* answered(streamId, payload, reply.value)
-        else yield* finish(streamId, { type: "error", data: { reason: "timeout" } })
-      }).pipe(
-        Effect.scoped,
-        Effect.catchTags({
-          SignerError: (e) =>
-            finish(streamId, { type: "error", data: { reason: `Failed to request recurring payment: ${e.message}` } }),
-          EncryptionError: (e) =>
-            finish(streamId, { type: "error", data: { reason: `Failed to request recurring payment: ${e.message}` } })
-        }),
-        Effect.catchAllCause((cause) => Effect.logError("recurring payment request failed", cause)),
-        Effect.withSpan("Recurring.run", { attributes: { streamId } })
-      )
-
-    // recovery (differences.md §f)
-    yield* Conversing.resumeAll({
+    const requests = yield* Conversing.singleReply({
       store,
       streams,
+      conversations,
+      ownership: yield* Conversing.Ownership,
       kind: requestKind,
-      what: "request",
       decode: decodePayload,
-      fail: (streamId, reason) => finish(streamId, { type: "error", data: { reason } }),
-      resume: (streamId, payload, deadline) => FiberMap.run(running, streamId, run(streamId, payload, deadline))
+      replyKinds: [28006],
+      reply: Messages.RecurringPaymentResponseContent,
+      matches: (payload, reply) => reply.requestId === payload.requestId,
+      answer: answered,
+      failure: "Failed to request recurring payment",
+      span: "Recurring.run"
     })
 
     const request: Service["request"] = (input) =>
@@ -301,7 +263,6 @@ export const make = (options: Options = {}) =>
         }).pipe(
           Effect.mapError((e) => new Payments.InvalidPaymentInput({ field: "payment_request", detail: e.message }))
         )
-        const streamId = yield* streams.create("recurring_payment")
         const payload: Payload = {
           mainKey: input.mainKey,
           subkeys: input.subkeys.filter((key) => key !== input.mainKey),
@@ -311,10 +272,7 @@ export const make = (options: Options = {}) =>
           published: false,
           description: Option.getOrNull(input.description)
         }
-        const deadline = DateTime.unsafeMake(Math.min(input.expiresAt, 8_000_000_000_000) * 1000)
-        yield* store.putOperation({ kind: requestKind, id: streamId, streamId, payload, deadline })
-        yield* FiberMap.run(running, streamId, run(streamId, payload, deadline))
-        return streamId
+        return yield* requests.start(payload, DateTime.unsafeMake(Math.min(input.expiresAt, 8_000_000_000_000) * 1000))
       }).pipe(Effect.withSpan("Recurring.request"))
 
     // ---- closing -------------------------------------------------------------------------------------------------
@@ -480,11 +438,17 @@ export const make = (options: Options = {}) =>
               Effect.gen(function* () {
                 // not sent (no wallet, rate source down…): the stream records why, and the period counts as unpaid
                 yield* Effect.logWarning(`subscription ${subscription.id}: ${e.message}`)
-                yield* store.createStream(streamId, "single_payment").pipe(Effect.ignore)
-                yield* Conversing.appendQuietly(
-                  streams,
-                  streamId,
-                  Payments.statusEvent({ subscriptionId: subscription.id }, { status: "error", reason: e.message })
+                // created and ended in one transaction: never an open stream without an operation
+                yield* store.createStream(streamId, "single_payment").pipe(
+                  Effect.catchTag("StreamAlreadyExists", () => Effect.void),
+                  Effect.zipRight(
+                    Conversing.appendQuietly(
+                      streams,
+                      streamId,
+                      Payments.statusEvent({ subscriptionId: subscription.id }, { status: "error", reason: e.message })
+                    )
+                  ),
+                  store.transaction
                 )
               })
             )
@@ -651,5 +615,5 @@ export const layer = (
 ): Layer.Layer<
   Recurring,
   StoreFailure,
-  Store.Store | Streams.Streams | Conversation.Conversations | Payments.Payments
+  Store.Store | Streams.Streams | Conversation.Conversations | Payments.Payments | Conversing.Ownership
 > => Layer.scoped(Recurring, make(options))

@@ -2,7 +2,9 @@
  * The daemon's services over a `Store`: the Nostr side (a local `Signer` from the daemon's key, a `RelayPool` over
  * the effective relay set — configured relays plus those persisted in the store, differences.md §l —, and
  * `Conversations`), the relay set, event streams, key handshakes and key authentication. Building the layer resumes
- * every stored in-flight handshake and challenge (differences.md §f) before the HTTP server starts listening.
+ * every stored in-flight operation this instance can own (differences.md §f, §o) before the HTTP server starts
+ * listening; later, operations whose lease expired or was released are taken over (`Conversing.own`), and closing
+ * the layer releases this instance's leases after its conversations stopped.
  *
  * @since 0.1.0
  */
@@ -29,6 +31,7 @@ import * as Wallet from "@portal/wallet/Wallet"
 import type { WalletUnreachable } from "@portal/wallet/WalletError"
 import * as Handshakes from "./Handshakes.js"
 import * as Cashu from "./Cashu.js"
+import * as Conversing from "./Conversing.js"
 import * as Invoices from "./Invoices.js"
 import * as KeyAuth from "./KeyAuth.js"
 import * as Payments from "./Payments.js"
@@ -71,6 +74,8 @@ export interface Options {
   readonly recurring?: Recurring.Options | undefined
   /** Cashu requests and mint calls (default: 300 s requests, 10 s per mint call). */
   readonly cashu?: (Cashu.Options & CashuService.Options) | undefined
+  /** Operation leases (differences.md §o; default 30 s, renewed every 10 s). */
+  readonly leases?: Conversing.LeaseOptions | undefined
 }
 
 /** What the layer provides. @category models */
@@ -91,6 +96,7 @@ export type Services =
   | Invoices.Invoices
   | CashuService.Cashu
   | Cashu.Cashu
+  | Conversing.Ownership
 
 /**
  * Every service, over the store.
@@ -115,7 +121,9 @@ export const layer = (
     Relays.layer(options.relays),
     LookupsLayer,
     options.wallet?.layer ?? Wallet.layerNone,
-    Rates.layer(options.rates ?? {})
+    Rates.layer(options.rates ?? {}),
+    // built before every service that runs operations, so it releases their leases after they stopped
+    Conversing.layerOwnership(options.leases)
   ).pipe(Layer.provideMerge(NostrLayer))
   // Cashu: mint quotes paid with the wallet, burned ecash kept in the store
   const CashuLayer = Cashu.layer(options.cashu).pipe(
