@@ -30,7 +30,7 @@ import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { token } from "./HttpServerTest.js"
+import { authed, sendJson, token } from "./HttpServerTest.js"
 
 const appDir = fileURLToPath(new URL("..", import.meta.url))
 
@@ -245,3 +245,24 @@ export const start = (options: StartOptions): Effect.Effect<Running, DaemonProce
       client
     }
   })
+
+/**
+ * Waits until `GET /relays` reports every relay connected (the daemon's subscriptions go out on connect): what a
+ * test awaits before a user answers, after a (re)start. 10 s at most.
+ * @category helpers
+ */
+export const relaysConnected: Effect.Effect<void, never, HttpClient.HttpClient> = sendJson(
+  HttpClientRequest.get("/relays").pipe(authed)
+).pipe(
+  Effect.filterOrFail(
+    (r) =>
+      r.status === 200 &&
+      (r.json as { data: { relays: ReadonlyArray<{ status: string }> } }).data.relays.every(
+        (relay) => relay.status === "connected"
+      ),
+    () => new Error("relays not connected")
+  ),
+  Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 200 }),
+  Effect.asVoid,
+  Effect.orDie
+)

@@ -5,7 +5,6 @@
  * (checked here against the invoice's payment hash and the daemon's balance).
  */
 import { assert, describe, layer } from "@effect/vitest"
-import * as Keys from "@portal/nostr/Keys"
 import * as Currency from "@portal/protocol/Currency"
 import { Amount, Msat } from "@portal/protocol/Primitives"
 import * as TestRelay from "@portal/testing/TestRelay"
@@ -14,18 +13,7 @@ import * as Bolt11 from "@portal/wallet/Bolt11"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import {
-  awaitBalance,
-  awaitEvents,
-  databaseFile,
-  endsWith,
-  eurRate,
-  startDaemon,
-  started,
-  startNetwork,
-  startUser,
-  statusOf
-} from "./PaymentsHarness.js"
+import { awaitBalance, awaitEvents, endsWith, eurRate, started, startScene, statusOf } from "./PaymentsHarness.js"
 
 const single = (mainKey: string, amount: number, currency = "Millisats") => ({
   main_key: mainKey,
@@ -42,18 +30,11 @@ describe("single payments", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("approved and paid: user_approved, then paid with the preimage of the daemon's invoice", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
         const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), {
-          payment: recording(seen, Payments.approveAll)
-        })
+        const { network, daemon, keys } = yield* startScene(
+          { payment: recording(seen, Payments.approveAll) },
+          { balances: { user: 1_000_000 } }
+        )
         yield* daemon.http(
           Effect.gen(function* () {
             const streamId = yield* started("/payments/single", single(keys.publicKey, 10_000))
@@ -82,17 +63,10 @@ describe("single payments", () => {
 
     it.scoped("rejected: one user_rejected with the user's reason; nothing is paid", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), {
-          payment: Payments.rejectAll("too expensive")
-        })
+        const { network, daemon, keys } = yield* startScene(
+          { payment: Payments.rejectAll("too expensive") },
+          { balances: { user: 1_000_000 } }
+        )
         yield* daemon.http(
           Effect.gen(function* () {
             const streamId = yield* started("/payments/single", single(keys.publicKey, 10_000))
@@ -110,16 +84,10 @@ describe("single payments", () => {
 
     it.scoped("user out of funds: user_approved, user_failed, then timeout at the deadline (never paid)", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 5_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl,
-          paymentTimeout: "4 seconds"
-        })
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), { payment: Payments.approveAll })
+        const { daemon, keys } = yield* startScene(
+          { payment: Payments.approveAll },
+          { balances: { user: 5_000 }, daemon: { paymentTimeout: "4 seconds" } }
+        )
         yield* daemon.http(
           Effect.gen(function* () {
             const streamId = yield* started("/payments/single", single(keys.publicKey, 10_000))
@@ -138,16 +106,10 @@ describe("single payments", () => {
 
     it.scoped("no answer: timeout at expires_at", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl,
-          paymentTimeout: "3 seconds"
-        })
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), { payment: Payments.ignoreAll })
+        const { daemon, keys } = yield* startScene(
+          { payment: Payments.ignoreAll },
+          { balances: { user: 1_000_000 }, daemon: { paymentTimeout: "3 seconds" } }
+        )
         yield* daemon.http(
           Effect.gen(function* () {
             const streamId = yield* started("/payments/single", single(keys.publicKey, 10_000))
@@ -163,18 +125,11 @@ describe("single payments", () => {
 
     it.scoped("priced in EUR cents: the fixed rate is sent and the invoice is for its msat", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 100_000_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
         const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), {
-          payment: recording(seen, Payments.approveAll)
-        })
+        const { daemon, keys } = yield* startScene(
+          { payment: recording(seen, Payments.approveAll) },
+          { balances: { user: 100_000_000 } }
+        )
         const expected = yield* Currency.fiatToMsat(Amount.make(1999), eurRate)
         yield* daemon.http(
           Effect.gen(function* () {
@@ -205,18 +160,11 @@ describe("single payments", () => {
     )
     it.scoped("raw: the caller's invoice is sent as is; the stream ends at the user's success (no monitoring)", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000, shop: 0 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
         const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), {
-          payment: recording(seen, Payments.approveAll)
-        })
+        const { network, daemon, keys } = yield* startScene(
+          { payment: recording(seen, Payments.approveAll) },
+          { balances: { user: 1_000_000, shop: 0 } }
+        )
         const invoice = yield* (yield* network.wallet("shop")).makeInvoice({
           amountMsat: Msat.make(7000),
           description: "elsewhere"
@@ -243,15 +191,10 @@ describe("single payments", () => {
 
     it.scoped("raw with the caller's rate and an unknown subscription: rejected, both recorded in the event", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000, shop: 0 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), { payment: Payments.approveAll })
+        const { network, daemon, keys } = yield* startScene(
+          { payment: Payments.approveAll },
+          { balances: { user: 1_000_000, shop: 0 } }
+        )
         const invoice = yield* (yield* network.wallet("shop")).makeInvoice({
           amountMsat: Msat.make(7000),
           description: "elsewhere"

@@ -5,7 +5,6 @@
  * differences.md §f). The daemon's `nwc` wallet is a real NIP-47 service on the loopback relay backed by a simulated
  * network; the user's `approved` is a real 28001 sent by the test, so that it can pay only after the kill.
  */
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Conversation from "@portal/nostr/Conversation"
 import * as RelayPool from "@portal/nostr/RelayPool"
@@ -18,25 +17,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as DaemonProcess from "./DaemonProcess.js"
-import { authed, sendJson } from "./HttpServerTest.js"
 import { awaitEvents, endsWith, startNetwork, startUser, started, statusOf } from "./PaymentsHarness.js"
-
-/** Until `GET /relays` reports every relay connected (the daemon's subscriptions go out on connect). */
-const awaitRelaysConnected = sendJson(HttpClientRequest.get("/relays").pipe(authed)).pipe(
-  Effect.filterOrFail(
-    (r) =>
-      r.status === 200 &&
-      (r.json as { data: { relays: ReadonlyArray<{ status: string }> } }).data.relays.every(
-        (relay) => relay.status === "connected"
-      ),
-    () => new Error("relays not connected")
-  ),
-  Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 200 }),
-  Effect.orDie
-)
 
 describe("a single payment across a SIGKILL", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
@@ -71,7 +54,7 @@ describe("a single payment across a SIGKILL", () => {
 
           const first = yield* DaemonProcess.start({ main, dataDir, port, env })
           const streamId = yield* Effect.gen(function* () {
-            yield* awaitRelaysConnected
+            yield* DaemonProcess.relaysConnected
             return yield* started("/payments/single", {
               main_key: userKeys.publicKey,
               payment_request: { description: "Coffee", amount: 21_000, currency: "Millisats" }

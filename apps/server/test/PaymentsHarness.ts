@@ -11,6 +11,7 @@ import * as RelayPool from "@portal/nostr/RelayPool"
 import * as Rates from "@portal/server/Rates"
 import * as Services from "@portal/server/Services"
 import * as Store from "@portal/store/Store"
+import * as TestRelay from "@portal/testing/TestRelay"
 import * as NwcWalletService from "@portal/testing/NwcWalletService"
 import * as User from "@portal/user/User"
 import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
@@ -136,19 +137,85 @@ export const startUser = <E>(relay: string, wallet: Wallet.Service | undefined, 
     return { keys, user, context }
   })
 
+/** What `startShop` and `startScene` take: the other wallets' balances, and daemon options on top of the defaults. */
+export interface SceneOptions {
+  readonly balances?: Readonly<Record<string, number>>
+  readonly daemon?: Partial<Omit<DaemonOptions, "relay">>
+}
+
+/**
+ * The daemon side most payment tests start with, on the block's `TestRelay`: a network whose `daemon` wallet (0 msat)
+ * is served over NWC, beside wallets with `balances`; a daemon on a fresh SQLite file with its own key and that wallet.
+ */
+export const startShop = (options: SceneOptions = {}) =>
+  Effect.gen(function* () {
+    const relay = (yield* TestRelay.TestRelay).url
+    const { network, nwcUrl } = yield* startNetwork(relay, options.balances ?? {})
+    const daemon = yield* startDaemon({
+      relay,
+      file: options.daemon?.file ?? (yield* databaseFile),
+      keys: options.daemon?.keys ?? (yield* Keys.generate),
+      nwcUrl,
+      ...options.daemon
+    })
+    return { relay, network, nwcUrl, daemon }
+  })
+
+/** `startShop` and a user (its own key) who answers with `policies` and pays with the network's `user` wallet. */
+export const startScene = <E>(policies: User.Policies<E>, options: SceneOptions = {}) =>
+  Effect.gen(function* () {
+    const shop = yield* startShop(options)
+    const { keys, user } = yield* startUser(shop.relay, yield* shop.network.wallet("user"), policies)
+    return { ...shop, keys, user }
+  })
+
 export const post = (path: string, body: unknown) => sendJson(jsonRequest("POST", path, body).pipe(authed))
 
-/** POSTs an async route and returns its stream id (201 expected). */
-export const started = (path: string, body: unknown) =>
+/** POSTs an async route (201 expected): its `stream_id`, and the `url` of a handshake. */
+export const startedStream = (path: string, body: unknown) =>
   Effect.flatMap(post(path, body), (r) =>
     r.status === 201
-      ? Effect.succeed((r.json as { data: { stream_id: string } }).data.stream_id)
+      ? Effect.succeed((r.json as { data: { stream_id: string; url?: string } }).data)
       : Effect.dieMessage(`${path}: ${r.status} ${r.text}`)
   )
 
+/** POSTs an async route and returns its stream id (201 expected). */
+export const started = (path: string, body: unknown) => Effect.map(startedStream(path, body), (d) => d.stream_id)
+
+/** The stream's events (index > `after` when given); a stream that is not there (no 200) is an empty list. */
 export const poll = (streamId: string) =>
   Effect.map(sendJson(HttpClientRequest.get(`/events/${streamId}`).pipe(authed)), (r) =>
     r.status === 200 ? (r.json as { data: { events: ReadonlyArray<WireEvent> } }).data.events : []
+  )
+
+/** The stream's events (index > `after` when given); anything but 200 fails the test. */
+export const streamEvents = (streamId: string, after?: number) =>
+  Effect.flatMap(
+    sendJson(
+      HttpClientRequest.get(`/events/${streamId}`).pipe(
+        after === undefined ? (r) => r : HttpClientRequest.setUrlParam("after", String(after)),
+        authed
+      )
+    ),
+    (r) =>
+      r.status === 200
+        ? Effect.succeed((r.json as { data: { events: ReadonlyArray<WireEvent> } }).data.events)
+        : Effect.dieMessage(`GET /events/${streamId}: ${r.status} ${r.text}`)
+  )
+
+/** Polls (`streamEvents`) until the stream has `count` events (`within` at most). */
+export const awaitCount = (streamId: string, count: number, within: Duration.DurationInput = "20 seconds") =>
+  streamEvents(streamId).pipe(
+    Effect.filterOrFail(
+      (all) => all.length >= count,
+      () => "not yet"
+    ),
+    Effect.retry(Schedule.spaced("50 millis")),
+    Effect.timeoutFail({
+      duration: within,
+      onTimeout: () => new Error(`stream ${streamId}: fewer than ${count} events within ${String(within)}`)
+    }),
+    Effect.orDie
   )
 
 /** Polls until `done` holds for the stream's events (`within` at most). */

@@ -33,7 +33,7 @@ import {
   startDaemon,
   started,
   startNetwork,
-  startUser,
+  startScene,
   type WireEvent
 } from "./PaymentsHarness.js"
 
@@ -75,18 +75,10 @@ describe("recurring payments", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("periods are billed when they fall due, not at the next look of a slow biller (1 h interval)", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl,
-          billingInterval: "1 hour"
-        })
-        const { keys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
-          recurring: Recurring.authorizeAll
-        })
+        const { daemon, keys, user } = yield* startScene(
+          { recurring: Recurring.authorizeAll },
+          { balances: { user: 1_000_000 }, daemon: { billingInterval: "1 hour" } }
+        )
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
@@ -111,17 +103,10 @@ describe("recurring payments", () => {
 
     it.scoped("authorised, then three periods billed and paid (max_payments 3), then no more", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
-        const { keys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
-          recurring: Recurring.authorizeAll
-        })
+        const { network, daemon, keys, user } = yield* startScene(
+          { recurring: Recurring.authorizeAll },
+          { balances: { user: 1_000_000 } }
+        )
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
@@ -198,17 +183,10 @@ describe("recurring payments", () => {
 
     it.scoped("the user closes: closed_recurring_payment on the fixed stream, billing stops", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
-        const { keys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
-          recurring: Recurring.authorizeAll
-        })
+        const { daemon, keys, user } = yield* startScene(
+          { recurring: Recurring.authorizeAll },
+          { balances: { user: 1_000_000 } }
+        )
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
@@ -314,17 +292,10 @@ describe("recurring payments", () => {
 
     it.scoped("the provider closes: the user's subscription is closed by the service, billing stops", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
-        const { keys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
-          recurring: Recurring.authorizeAll
-        })
+        const { daemon, keys, user } = yield* startScene(
+          { recurring: Recurring.authorizeAll },
+          { balances: { user: 1_000_000 } }
+        )
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
