@@ -3,6 +3,9 @@
  * NIP-47 wallet service on the loopback relay backed by a simulated Lightning network, and a user from
  * `@portal/user` paying with its own wallet of that network. `paid` must only come from the daemon's own wallet
  * (checked here against the invoice's payment hash and the daemon's balance).
+ *
+ * The tests run concurrently (`describe.concurrent`): each has its own network, daemon, SQLite file and user on the
+ * shared relay, and most of their time is spent waiting on deadlines and billing periods.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import * as Currency from "@portal/protocol/Currency"
@@ -26,7 +29,7 @@ const recording = (seen: Ref.Ref<ReadonlyArray<Payments.PaymentRequest>>, policy
   ((request) =>
     Ref.update(seen, (all) => [...all, request]).pipe(Effect.zipRight(policy(request)))) as Payments.PaymentPolicy
 
-describe("single payments", () => {
+describe.concurrent("single payments", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("approved and paid: user_approved, then paid with the preimage of the daemon's invoice", () =>
       Effect.gen(function* () {

@@ -9,6 +9,9 @@
  *
  * Every billed period is on the fixed `recurring-payment-billing` stream (its `requested`, then its outcome), also a
  * period still running when its subscription is closed (a subscriber that never answers, set up in the store file).
+ *
+ * The tests run concurrently (`describe.concurrent`): each has its own network, daemon, SQLite file and user on the
+ * shared relay, and most of their time is spent waiting on deadlines and billing periods.
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
@@ -71,7 +74,7 @@ const staysAt = (msat: number) =>
     assert.strictEqual(yield* balance, msat)
   })
 
-describe("recurring payments", () => {
+describe.concurrent("recurring payments", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("periods are billed when they fall due, not at the next look of a slow biller (1 h interval)", () =>
       Effect.gen(function* () {
