@@ -222,25 +222,36 @@ export interface Owned<R> {
  * (finished or closed by another instance, or taken over after a lost lease) is stopped.
  *
  * Resuming: an operation whose stream is gone or finished is deleted; one that cannot be read ends its stream
- * through `fail`; else `resume` runs (it ends the stream through `fail`, or `launch`es the conversation). At startup,
+ * through `fail`; else `resume` runs (it ends the stream through `fail`, or `launch`es the conversation), or `run` is
+ * launched until the stored deadline (an operation without one is unreadable). At startup,
  * an open stream of `streamKind` with no stored operation ends through `fail` too — never silence (every kind stores
  * its stream and operation in one transaction, so such a stream is never another instance's create in progress).
  * @category ownership
  */
-export const own = <P, E, R>(options: {
-  readonly store: Store.Service
-  readonly streams: Streams.Service
-  readonly ownership: OwnershipService
-  /** The operations' kind in the store. */
-  readonly kind: string
-  /** The streams' kind (default: `kind`). */
-  readonly streamKind?: string | undefined
-  /** What one operation is, for the reasons (`request`, `challenge`, `payment`). */
-  readonly what: string
-  readonly decode: (payload: unknown) => Option.Option<P>
-  readonly fail: (operation: Resumed, reason: string) => Effect.Effect<void, E | StoreFailure, R>
-  readonly resume: (operation: Resumed, payload: P, owned: Owned<R>) => Effect.Effect<void, E | StoreFailure, R>
-}): Effect.Effect<Owned<R>, E | StoreFailure, Scope.Scope | R> =>
+export const own = <P, E, R>(
+  options: {
+    readonly store: Store.Service
+    readonly streams: Streams.Service
+    readonly ownership: OwnershipService
+    /** The operations' kind in the store. */
+    readonly kind: string
+    /** The streams' kind (default: `kind`). */
+    readonly streamKind?: string | undefined
+    /** What one operation is, for the reasons (`request`, `challenge`, `payment`). */
+    readonly what: string
+    readonly decode: (payload: unknown) => Option.Option<P>
+    readonly fail: (operation: Resumed, reason: string) => Effect.Effect<void, E | StoreFailure, R>
+  } & (
+    | {
+        /** Resumes an operation: ends it through `fail`, or `launch`es its conversation. */
+        readonly resume: (operation: Resumed, payload: P, owned: Owned<R>) => Effect.Effect<void, E | StoreFailure, R>
+      }
+    | {
+        /** The conversation of an operation that runs until its stored deadline (without one it is unreadable). */
+        readonly run: (streamId: string, payload: P, deadline: DateTime.Utc) => Effect.Effect<void, never, R>
+      }
+  )
+): Effect.Effect<Owned<R>, E | StoreFailure, Scope.Scope | R> =>
   Effect.gen(function* () {
     const { kind, ownership, store } = options
     const running = yield* FiberMap.make<string>()
@@ -299,10 +310,11 @@ export const own = <P, E, R>(options: {
           return
         }
         const payload = options.decode(operation.payload)
-        if (Option.isNone(payload)) {
-          return yield* options.fail(resumed, `interrupted by restart: unreadable ${options.what} state`)
+        if ("resume" in options && Option.isSome(payload)) return yield* options.resume(resumed, payload.value, owned)
+        if ("run" in options && Option.isSome(payload) && Option.isSome(resumed.deadline)) {
+          return yield* launch(operation.id, options.run(resumed.streamId, payload.value, resumed.deadline.value))
         }
-        yield* options.resume(resumed, payload.value, owned)
+        yield* options.fail(resumed, `interrupted by restart: unreadable ${options.what} state`)
       })
 
     const pass = (startup: boolean) =>
@@ -432,15 +444,7 @@ export const singleReply = <P extends Outgoing, A, I>(options: {
       what: "request",
       decode: options.decode,
       fail: (operation, reason) => finish(operation.streamId, { type: "error", data: { reason } }),
-      resume: (operation, payload, owned) =>
-        Option.match(operation.deadline, {
-          onNone: () =>
-            finish(operation.streamId, {
-              type: "error",
-              data: { reason: "interrupted by restart: unreadable request state" }
-            }),
-          onSome: (deadline) => owned.launch(operation.id, run(operation.streamId, payload, deadline))
-        })
+      run
     })
 
     return {

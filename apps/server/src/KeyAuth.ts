@@ -180,15 +180,7 @@ export const make = (options: Options = {}) =>
       what: "challenge",
       decode: decodePayload,
       fail: (operation, reason) => finish(operation.streamId, { type: "error", data: { reason } }),
-      resume: (operation, payload, owned) =>
-        Option.match(operation.deadline, {
-          onNone: () =>
-            finish(operation.streamId, {
-              type: "error",
-              data: { reason: "interrupted by restart: unreadable challenge state" }
-            }),
-          onSome: (deadline) => owned.launch(operation.id, run(operation.streamId, payload, deadline))
-        })
+      run
     })
 
     const start: Service["start"] = ({ mainKey, subkeys }) =>

@@ -17,7 +17,7 @@ import * as Store from "@portal/store/Store"
 import { PgCluster } from "@portal/testing"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as Auth from "@portal/user/Auth"
-import * as User from "@portal/user/User"
+import type * as User from "@portal/user/User"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -31,6 +31,10 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { authed, jsonRequest, layer as serverLayer, nip05Host, sendJson } from "./HttpServerTest.js"
+import { startUser as startUserWith } from "./PaymentsHarness.js"
+
+/** A user on its own pool, answering only when told to. */
+const startUser = (relay: string) => startUserWith(relay, undefined, {})
 
 interface WireEvent {
   readonly index: number
@@ -110,19 +114,6 @@ const startPair = (
     return { relay, a, b }
   })
 
-/** A user on its own pool. */
-const startUser = (relay: string) =>
-  Effect.gen(function* () {
-    const keys = yield* Keys.generate
-    const context = yield* Layer.build(
-      User.layerLocal({
-        secretKey: Redacted.make(Buffer.from(Redacted.value(keys.secretKey)).toString("hex")),
-        subscribeWait: "1 second"
-      }).pipe(Layer.provide(RelayPool.layerNode({ relays: [relay], backoff: { initial: "40 millis" } })))
-    )
-    return { keys, user: Context.get(context, User.User) }
-  })
-
 const post = (path: string, body: unknown) => sendJson(jsonRequest("POST", path, body).pipe(authed))
 
 const started = (path: string, body: unknown) =>
@@ -188,6 +179,38 @@ const approveUntil = <A, E>(
     assert.isDefined(sent)
     const again = relay.inject(sent).pipe(Effect.zipRight(Effect.sleep("200 millis")), Effect.forever)
     return yield* Effect.raceFirst(until, again)
+  })
+
+/** A user, and a challenge to them created on `a` that they have received. */
+const challengeOn = (a: Instance, relay: TestRelay.Service) =>
+  Effect.gen(function* () {
+    const { keys, user } = yield* startUser(relay.url)
+    const challenges = yield* user.subscribeAuthChallenges
+    const { stream_id: streamId } = yield* a.http(
+      started("/authenticate-key", { main_key: keys.publicKey, subkeys: [] })
+    )
+    const challenge = yield* Stream.runHead(challenges).pipe(Effect.timeout("10 seconds"), Effect.flatten, Effect.orDie)
+    return { user, streamId, challenge }
+  })
+
+/** The user approves; the stream ends on `b` with `authenticate_key` approved. */
+const approvedOn = (
+  b: Instance,
+  relay: TestRelay.Service,
+  taken: { readonly user: User.Service; readonly streamId: string; readonly challenge: Auth.AuthChallenge }
+) =>
+  Effect.gen(function* () {
+    const events = yield* approveUntil(
+      relay,
+      taken.user,
+      taken.challenge,
+      b.http(awaitEvents(taken.streamId, (events) => events.length > 0))
+    )
+    assert.deepStrictEqual(
+      events.map((event) => [event.type, (event["status"] as { status?: string } | undefined)?.status]),
+      [["authenticate_key", "approved"]]
+    )
+    assert.strictEqual((yield* b.store.getStream(taken.streamId)).status, "completed")
   })
 
 describe.skipIf(!runnable)("several instances on one PostgreSQL", () => {
@@ -287,34 +310,15 @@ describe.skipIf(!runnable)("several instances on one PostgreSQL", () => {
       () =>
         Effect.gen(function* () {
           const { a, b, relay } = yield* startPair()
-          const { keys: userKeys, user } = yield* startUser(relay.url)
-          const challenges = yield* user.subscribeAuthChallenges
-          const { stream_id: streamId } = yield* a.http(
-            started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
-          )
-          const challenge = yield* Stream.runHead(challenges).pipe(
-            Effect.timeout("10 seconds"),
-            Effect.flatten,
-            Effect.orDie
-          )
-          const before = yield* b.store.getOperation("authenticate_key", streamId)
+          const taken = yield* challengeOn(a, relay)
+          const before = yield* b.store.getOperation("authenticate_key", taken.streamId)
           assert.isTrue(Option.exists(before, (op) => Option.contains(op.owner, a.owner)))
           yield* a.crash
-          const took = yield* awaitOwner(b.store, "authenticate_key", streamId, b.owner)
+          const took = yield* awaitOwner(b.store, "authenticate_key", taken.streamId, b.owner)
           // not before A's lease ran out (1.5 s from its last renewal), and soon after
           assert.isAtLeast(took, 800)
           assert.isBelow(took, 5000)
-          const events = yield* approveUntil(
-            relay,
-            user,
-            challenge,
-            b.http(awaitEvents(streamId, (events) => events.length > 0))
-          )
-          assert.deepStrictEqual(
-            events.map((event) => [event.type, (event["status"] as { status?: string } | undefined)?.status]),
-            [["authenticate_key", "approved"]]
-          )
-          assert.strictEqual((yield* b.store.getStream(streamId)).status, "completed")
+          yield* approvedOn(b, relay, taken)
         })
     )
 
@@ -339,32 +343,14 @@ describe.skipIf(!runnable)("several instances on one PostgreSQL", () => {
       () =>
         Effect.gen(function* () {
           const { a, b, relay } = yield* startPair()
-          const { keys: userKeys, user } = yield* startUser(relay.url)
-          const challenges = yield* user.subscribeAuthChallenges
-          const { stream_id: streamId } = yield* a.http(
-            started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
-          )
-          const challenge = yield* Stream.runHead(challenges).pipe(
-            Effect.timeout("10 seconds"),
-            Effect.flatten,
-            Effect.orDie
-          )
+          const taken = yield* challengeOn(a, relay)
           yield* a.stop
-          const released = yield* b.store.getOperation("authenticate_key", streamId)
+          const released = yield* b.store.getOperation("authenticate_key", taken.streamId)
           assert.isTrue(Option.exists(released, (op) => Option.isNone(op.owner) || Option.contains(op.owner, b.owner)))
-          const took = yield* awaitOwner(b.store, "authenticate_key", streamId, b.owner)
+          const took = yield* awaitOwner(b.store, "authenticate_key", taken.streamId, b.owner)
           // well within the 1.5 s lease: released, not expired
           assert.isBelow(took, 1200)
-          const events = yield* approveUntil(
-            relay,
-            user,
-            challenge,
-            b.http(awaitEvents(streamId, (events) => events.length > 0))
-          )
-          assert.deepStrictEqual(
-            events.map((event) => [event.type, (event["status"] as { status?: string } | undefined)?.status]),
-            [["authenticate_key", "approved"]]
-          )
+          yield* approvedOn(b, relay, taken)
         })
     )
   })
