@@ -27,7 +27,8 @@
  *   A period still running when its subscription is closed is noted at the close (a `recurring_billing_outcome`
  *   operation) and its outcome written when it ends.
  * - With several instances on one PostgreSQL database, only the holder of the `recurring_biller` operation's lease
- *   bills (taken over by another instance when a crashed holder's lease expires).
+ *   bills (taken over by another instance when a crashed holder's lease expires). A close may land on any instance:
+ *   it is a write to the subscription, which the biller's writes never turn back from `closed` (`keepStatus`).
  * - Close from the service (`close`): a 28007 `by_service: true` to the user's keys; billing stops.
  * - Close from the user: every 28007 addressed to us becomes a `closed_recurring_payment` event on the fixed stream
  *   (`recipient` = the signing key, `main_key` = the subscriber's main key when the signer is one of its subkeys),
@@ -283,8 +284,8 @@ export const make = (options: Options = {}) =>
         amount: subscription.amount,
         currency: subscription.currency,
         recurrence: subscription.recurrence,
+        // the stored count is kept: the biller may be counting a period on another instance
         status,
-        paymentsMade: subscription.paymentsMade,
         data: subscription.data
       })
 
@@ -410,7 +411,9 @@ export const make = (options: Options = {}) =>
         paymentsMade: subscription.paymentsMade,
         nextDue: Option.getOrUndefined(subscription.nextDue),
         ...patch,
-        data
+        data,
+        // a close committed meanwhile, by any instance, stays closed
+        keepStatus: ["closed"]
       })
 
     /** Sends the period's request on the reserved stream id. */

@@ -160,6 +160,11 @@ export interface SubscriptionInput {
   readonly paymentsMade?: number | undefined
   readonly nextDue?: DateTime.Utc | undefined
   readonly data?: unknown
+  /**
+   * Replacing a subscription whose stored status is one of these keeps that status (the other fields are written):
+   * a close committed by another instance wins over a concurrent billing write (differences.md §o).
+   */
+  readonly keepStatus?: ReadonlyArray<string> | undefined
 }
 
 /**

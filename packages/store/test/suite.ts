@@ -505,6 +505,18 @@ export const storeSuite = <R>(
           ["sub-2"]
         )
         assert.isTrue(Option.isNone(yield* store.recordSubscriptionPayment("missing", Option.none())))
+        // a write that keeps a closed status: the other fields change, the status stays
+        yield* store.putSubscription({ ...base, id: "sub-2", status: "closed" })
+        const kept = yield* store.putSubscription({
+          ...base,
+          id: "sub-2",
+          status: "active",
+          data: { pending: null },
+          keepStatus: ["closed"]
+        })
+        assert.deepStrictEqual([kept.status, kept.data], ["closed", { pending: null }])
+        const reopened = yield* store.putSubscription({ ...base, id: "sub-2", status: "active", keepStatus: ["done"] })
+        assert.strictEqual(reopened.status, "active")
         assert.isTrue(yield* store.deleteSubscription("sub-2"))
         assert.isTrue(Option.isNone(yield* store.getSubscription("sub-2")))
       })

@@ -752,13 +752,18 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
           input.paymentsMade === undefined
             ? sql.literal("subscriptions.payments_made")
             : sql.literal("excluded.payments_made")
+        const keep = input.keepStatus ?? []
+        const status =
+          keep.length === 0
+            ? sql.literal("excluded.status")
+            : sql`CASE WHEN subscriptions.status IN ${sql.in(keep)} THEN subscriptions.status ELSE excluded.status END`
         const rows = yield* tx(
           sql`INSERT INTO subscriptions
               (id, main_key, amount, currency, recurrence, status, payments_made, next_due, data, created_at, updated_at)
             VALUES (${input.id}, ${input.mainKey}, ${input.amount}, ${input.currency}, ${recurrence}, ${input.status},
               ${input.paymentsMade ?? 0}, ${nextDue}, ${data}, ${t}, ${t})
             ON CONFLICT (id) DO UPDATE SET main_key = excluded.main_key, amount = excluded.amount,
-              currency = excluded.currency, recurrence = excluded.recurrence, status = excluded.status,
+              currency = excluded.currency, recurrence = excluded.recurrence, status = ${status},
               payments_made = ${paymentsMade}, next_due = excluded.next_due, data = excluded.data,
               updated_at = excluded.updated_at
             RETURNING *`.pipe(Effect.flatMap(decodeSubscriptions))
