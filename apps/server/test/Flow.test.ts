@@ -30,19 +30,15 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import * as NodePath from "node:path"
 import { authed, jsonRequest, layer as serverLayer, nip05Host, nip05User, send, sendJson } from "./HttpServerTest.js"
-
-interface WireEvent {
-  readonly index: number
-  readonly timestamp: string
-  readonly type: string
-  readonly [field: string]: unknown
-}
-
-const databaseFile = () => NodePath.join(mkdtempSync(NodePath.join(tmpdir(), "portal-flow-")), "portal-rest.db")
+import {
+  awaitCount,
+  databaseFile,
+  post,
+  startedStream,
+  startUser as startPayingUser,
+  streamEvents
+} from "./PaymentsHarness.js"
 
 /** The daemon on `file` with `keys`, connected to `relay`; its context (HttpClient aimed at it, RelayPool, …). */
 const startDaemon = (
@@ -71,53 +67,8 @@ const startDaemon = (
     return context
   })
 
-/** The user side with its own key on its own pool; answers challenges with `policy`. */
-const startUser = (relay: string, policy: Auth.AuthPolicy) =>
-  Effect.gen(function* () {
-    const keys = yield* Keys.generate
-    const context = yield* Layer.build(
-      User.layerLocal({
-        secretKey: Redacted.make(Buffer.from(Redacted.value(keys.secretKey)).toString("hex")),
-        subscribeWait: "1 second"
-      }).pipe(Layer.provide(RelayPool.layerNode({ relays: [relay], backoff: { initial: "40 millis" } })))
-    )
-    const user = Context.get(context, User.User)
-    yield* user.listen({ auth: policy })
-    return { keys, user }
-  })
-
-const post = (path: string, body: unknown) => sendJson(jsonRequest("POST", path, body).pipe(authed))
-
-const started = (path: string, body: unknown) =>
-  Effect.map(post(path, body), (r) => {
-    assert.strictEqual(r.status, 201, r.text)
-    return (r.json as { data: { stream_id: string; url?: string } }).data
-  })
-
-const poll = (streamId: string, after?: number) =>
-  Effect.map(
-    sendJson(
-      HttpClientRequest.get(`/events/${streamId}`).pipe(
-        after === undefined ? (r) => r : HttpClientRequest.setUrlParam("after", String(after)),
-        authed
-      )
-    ),
-    (r) => {
-      assert.strictEqual(r.status, 200, r.text)
-      return (r.json as { data: { events: ReadonlyArray<WireEvent> } }).data.events
-    }
-  )
-
-/** Polls until the stream has `count` events (10 s at most). */
-const awaitEvents = (streamId: string, count: number) =>
-  poll(streamId).pipe(
-    Effect.filterOrFail(
-      (events) => events.length >= count,
-      () => new Error(`${streamId}: fewer than ${count} events`)
-    ),
-    Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 200 }),
-    Effect.orDie
-  )
+/** The user side with its own key on its own pool (no wallet); answers challenges with `policy`. */
+const startUser = (relay: string, policy: Auth.AuthPolicy) => startPayingUser(relay, undefined, { auth: policy })
 
 const timestampFormat = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$/
 
@@ -127,25 +78,25 @@ describe("authentication flow", () => {
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
         const daemonKeys = yield* Keys.generate
-        const daemon = yield* startDaemon(relay.url, databaseFile(), daemonKeys)
+        const daemon = yield* startDaemon(relay.url, yield* databaseFile, daemonKeys)
         const { keys: userKeys, user } = yield* startUser(relay.url, Auth.approveAll)
         yield* Effect.gen(function* () {
-          const handshake = yield* started("/key-handshake", {})
+          const handshake = yield* startedStream("/key-handshake", {})
           // stored before the 201: polling right away answers an empty list
-          assert.deepStrictEqual(yield* poll(handshake.stream_id), [])
+          assert.deepStrictEqual(yield* streamEvents(handshake.stream_id), [])
           yield* user.handshake(handshake.url!)
-          const [event] = yield* awaitEvents(handshake.stream_id, 1)
+          const [event] = yield* awaitCount(handshake.stream_id, 1)
           assert.strictEqual(event!.index, 0)
           assert.strictEqual(event!.type, "key_handshake")
           assert.strictEqual(event!["main_key"], userKeys.publicKey)
           assert.deepStrictEqual(event!["preferred_relays"], [relay.url])
           assert.match(event!.timestamp, timestampFormat)
           // `after` is exclusive
-          assert.deepStrictEqual(yield* poll(handshake.stream_id, 0), [])
-          assert.lengthOf(yield* poll(handshake.stream_id), 1)
+          assert.deepStrictEqual(yield* streamEvents(handshake.stream_id, 0), [])
+          assert.lengthOf(yield* streamEvents(handshake.stream_id), 1)
 
-          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
-          const [answer] = yield* awaitEvents(auth.stream_id, 1)
+          const auth = yield* startedStream("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
+          const [answer] = yield* awaitCount(auth.stream_id, 1)
           assert.strictEqual(answer!.type, "authenticate_key")
           assert.strictEqual(answer!["user_key"], userKeys.publicKey)
           assert.strictEqual(answer!["recipient"], userKeys.publicKey)
@@ -156,7 +107,7 @@ describe("authentication flow", () => {
           assert.deepStrictEqual(status.granted_permissions, [])
           // exactly one event
           yield* Effect.sleep("300 millis")
-          assert.lengthOf(yield* poll(auth.stream_id), 1)
+          assert.lengthOf(yield* streamEvents(auth.stream_id), 1)
         }).pipe(Effect.provide(daemon))
       })
     )
@@ -164,11 +115,11 @@ describe("authentication flow", () => {
     it.scoped("a declined challenge gives authenticate_key with status declined", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const daemon = yield* startDaemon(relay.url, yield* databaseFile, yield* Keys.generate)
         const { keys: userKeys } = yield* startUser(relay.url, Auth.declineAll())
         yield* Effect.gen(function* () {
-          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey })
-          const [answer] = yield* awaitEvents(auth.stream_id, 1)
+          const auth = yield* startedStream("/authenticate-key", { main_key: userKeys.publicKey })
+          const [answer] = yield* awaitCount(auth.stream_id, 1)
           assert.strictEqual(answer!.type, "authenticate_key")
           assert.deepStrictEqual(answer!["status"], { status: "declined", reason: Auth.DEFAULT_DECLINE_REASON })
         }).pipe(Effect.provide(daemon))
@@ -178,16 +129,16 @@ describe("authentication flow", () => {
     it.scoped("no answer and no taker end with error timeout at their deadlines", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate, {
+        const daemon = yield* startDaemon(relay.url, yield* databaseFile, yield* Keys.generate, {
           handshake: "1500 millis",
           auth: "1500 millis"
         })
         const { keys: userKeys } = yield* startUser(relay.url, () => Effect.succeed(Auth.ignore))
         yield* Effect.gen(function* () {
-          const handshake = yield* started("/key-handshake", { no_request: true })
-          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
+          const handshake = yield* startedStream("/key-handshake", { no_request: true })
+          const auth = yield* startedStream("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
           for (const id of [handshake.stream_id, auth.stream_id]) {
-            const events = yield* awaitEvents(id, 1)
+            const events = yield* awaitCount(id, 1)
             assert.deepStrictEqual(
               events.map((e) => [e.index, e.type, e["reason"]]),
               [[0, "error", "timeout"]]
@@ -201,7 +152,7 @@ describe("authentication flow", () => {
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
         const daemonKeys = yield* Keys.generate
-        const daemon = yield* startDaemon(relay.url, databaseFile(), daemonKeys, { auth: "2 seconds" })
+        const daemon = yield* startDaemon(relay.url, yield* databaseFile, daemonKeys, { auth: "2 seconds" })
         const userKeys = yield* Keys.generate
         const forger = yield* Keys.generate
         const pool = yield* Layer.build(RelayPool.layerNode({ relays: [relay.url] })).pipe(
@@ -215,7 +166,7 @@ describe("authentication flow", () => {
         const userInbox = yield* Nip44.makeKeyCache(userKeys.secretKey)
         const forgerOutbox = yield* Nip44.makeKeyCache(forger.secretKey)
         yield* Effect.gen(function* () {
-          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey })
+          const auth = yield* startedStream("/authenticate-key", { main_key: userKeys.publicKey })
           const request = yield* Stream.runHead(challenges.events).pipe(
             Effect.timeout("10 seconds"),
             Effect.flatMap(Effect.orDie)
@@ -236,7 +187,7 @@ describe("authentication flow", () => {
           })
           const event = yield* Event.signWith(forger, template)
           assert.isTrue(RelayPool.isDelivered(yield* pool.publish(event)))
-          const events = yield* awaitEvents(auth.stream_id, 1)
+          const events = yield* awaitCount(auth.stream_id, 1)
           assert.deepStrictEqual(
             events.map((e) => [e.type, e["reason"]]),
             [["error", "timeout"]]
@@ -248,20 +199,20 @@ describe("authentication flow", () => {
     it.scoped("a static token used by two users gives two events until it is closed", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const daemon = yield* startDaemon(relay.url, yield* databaseFile, yield* Keys.generate)
         const alice = yield* startUser(relay.url, Auth.approveAll)
         const bob = yield* startUser(relay.url, Auth.approveAll)
         yield* Effect.gen(function* () {
-          const first = yield* started("/key-handshake", { static_token: "table-14" })
+          const first = yield* startedStream("/key-handshake", { static_token: "table-14" })
           assert.match(first.url!, /&token=table-14$/)
           // a repeat POST while open returns the same URL and stream; another no_request is a conflict
-          assert.deepStrictEqual(yield* started("/key-handshake", { static_token: "table-14" }), first)
+          assert.deepStrictEqual(yield* startedStream("/key-handshake", { static_token: "table-14" }), first)
           const conflict = yield* post("/key-handshake", { static_token: "table-14", no_request: true })
           assert.strictEqual(conflict.status, 409)
           yield* alice.user.handshake(first.url!)
-          yield* awaitEvents(first.stream_id, 1)
+          yield* awaitCount(first.stream_id, 1)
           yield* bob.user.handshake(first.url!)
-          const events = yield* awaitEvents(first.stream_id, 2)
+          const events = yield* awaitCount(first.stream_id, 2)
           assert.deepStrictEqual(
             events.map((e) => [e.index, e.type, e["main_key"]]),
             [
@@ -273,7 +224,7 @@ describe("authentication flow", () => {
           assert.deepStrictEqual(closed.json, { success: true, data: { stream_id: first.stream_id, closed: true } })
           const again = yield* sendJson(HttpClientRequest.del(`/key-handshake/${first.stream_id}`).pipe(authed))
           assert.strictEqual(again.status, 200)
-          const after = yield* poll(first.stream_id, 1)
+          const after = yield* streamEvents(first.stream_id, 1)
           assert.deepStrictEqual(
             after.map((e) => [e.index, e.type, e["reason"]]),
             [[2, "error", "closed"]]
@@ -281,8 +232,8 @@ describe("authentication flow", () => {
           // closed: a later handshake with the token is not recorded, and a new POST opens a new stream
           yield* alice.user.handshake(first.url!)
           yield* Effect.sleep("300 millis")
-          assert.lengthOf(yield* poll(first.stream_id), 3)
-          const reopened = yield* started("/key-handshake", { static_token: "table-14" })
+          assert.lengthOf(yield* streamEvents(first.stream_id), 3)
+          const reopened = yield* startedStream("/key-handshake", { static_token: "table-14" })
           assert.notStrictEqual(reopened.stream_id, first.stream_id)
           const unknown = yield* sendJson(HttpClientRequest.del("/key-handshake/nope").pipe(authed))
           assert.deepStrictEqual(unknown.json, { success: false, error: "No key-handshake stream 'nope'" })
@@ -293,7 +244,7 @@ describe("authentication flow", () => {
     it.scoped("a challenge published before a restart is not re-sent; the answer after it is still recorded", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const file = databaseFile()
+        const file = yield* databaseFile
         const daemonKeys = yield* Keys.generate
         const asked = yield* Ref.make(0)
         // the user takes 2 s to decide: the daemon restarts meanwhile
@@ -302,7 +253,7 @@ describe("authentication flow", () => {
         )
         const firstRun = yield* Scope.make()
         const daemon = yield* startDaemon(relay.url, file, daemonKeys).pipe(Scope.extend(firstRun))
-        const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] }).pipe(
+        const auth = yield* startedStream("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] }).pipe(
           Effect.provide(daemon)
         )
         yield* Ref.get(asked).pipe(
@@ -312,7 +263,7 @@ describe("authentication flow", () => {
         )
         yield* Scope.close(firstRun, Exit.void)
         const restarted = yield* startDaemon(relay.url, file, daemonKeys)
-        const [answer] = yield* awaitEvents(auth.stream_id, 1).pipe(Effect.provide(restarted))
+        const [answer] = yield* awaitCount(auth.stream_id, 1).pipe(Effect.provide(restarted))
         assert.strictEqual(answer!.type, "authenticate_key")
         assert.strictEqual(answer!["user_key"], userKeys.publicKey)
         assert.strictEqual((answer!["status"] as { status: string }).status, "approved")
@@ -323,10 +274,10 @@ describe("authentication flow", () => {
     it.scoped("SSE delivers stored then live events, ends when the stream finishes, resumes after Last-Event-ID", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const daemon = yield* startDaemon(relay.url, yield* databaseFile, yield* Keys.generate)
         const { keys: userKeys, user } = yield* startUser(relay.url, Auth.approveAll)
         yield* Effect.gen(function* () {
-          const handshake = yield* started("/key-handshake", {})
+          const handshake = yield* startedStream("/key-handshake", {})
           const sse = (headers: Record<string, string>) =>
             send(
               HttpClientRequest.get(`/events/${handshake.stream_id}`).pipe(
@@ -341,7 +292,7 @@ describe("authentication flow", () => {
           assert.strictEqual(body.status, 200)
           assert.strictEqual(body.headers["content-type"], "text/event-stream; charset=utf-8")
           assert.strictEqual(body.headers["cache-control"], "no-cache")
-          const [stored] = yield* poll(handshake.stream_id)
+          const [stored] = yield* streamEvents(handshake.stream_id)
           assert.strictEqual(stored!["main_key"], userKeys.publicKey)
           const end = `event: end\ndata: ${JSON.stringify({ stream_id: handshake.stream_id })}\n\n`
           assert.strictEqual(body.text, `retry: 3000\n\nid: 0\ndata: ${JSON.stringify(stored)}\n\n${end}`)
@@ -365,7 +316,7 @@ describe("authentication flow", () => {
     it.scoped("relays: status, persisted additions and removals, advertised in new handshake URLs", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const file = databaseFile()
+        const file = yield* databaseFile
         const daemonKeys = yield* Keys.generate
         const listRelays = Effect.map(sendJson(HttpClientRequest.get("/relays").pipe(authed)), (r) => {
           assert.strictEqual(r.status, 200, r.text)
@@ -389,7 +340,7 @@ describe("authentication flow", () => {
               ["ws://127.0.0.1:1", "api"]
             ]
           )
-          const handshake = yield* started("/key-handshake", {})
+          const handshake = yield* startedStream("/key-handshake", {})
           assert.include(
             handshake.url!,
             `relays=${encodeURIComponent(relay.url)},${encodeURIComponent("ws://127.0.0.1:1")}&`
@@ -425,7 +376,7 @@ describe("authentication flow", () => {
       () =>
         Effect.gen(function* () {
           const relay = yield* TestRelay.TestRelay
-          const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+          const daemon = yield* startDaemon(relay.url, yield* databaseFile, yield* Keys.generate)
           const other = "ws://127.0.0.1:2"
           const keys = yield* Keys.generate
           const context = yield* Layer.build(
@@ -436,12 +387,12 @@ describe("authentication flow", () => {
           )
           const user = Context.get(context, User.User)
           yield* Effect.gen(function* () {
-            const handshake = yield* started("/key-handshake", { static_token: "door" })
+            const handshake = yield* startedStream("/key-handshake", { static_token: "door" })
             const sent = yield* user.handshake(handshake.url!)
-            yield* awaitEvents(handshake.stream_id, 1)
+            yield* awaitCount(handshake.stream_id, 1)
             assert.isAbove(yield* relay.inject(sent.event), 0)
             yield* Effect.sleep("300 millis")
-            const events = yield* poll(handshake.stream_id)
+            const events = yield* streamEvents(handshake.stream_id)
             assert.deepStrictEqual(
               events.map((e) => e["preferred_relays"]),
               [[relay.url, other]]
@@ -457,7 +408,7 @@ describe("authentication flow", () => {
               [other, "user"]
             ])
             // user relays are not advertised in new URLs
-            const next = yield* started("/key-handshake", {})
+            const next = yield* startedStream("/key-handshake", {})
             assert.notInclude(next.url!, encodeURIComponent(other))
           }).pipe(Effect.provide(daemon))
         })
@@ -478,20 +429,26 @@ describe("authentication flow", () => {
             version: 2
           })
           const sub = yield* Keys.fromBytes(yield* Subkey.deriveSubkeySecret(Redacted.value(main.secretKey), metadata))
-          const daemon = yield* startDaemon(relay.url, databaseFile(), sub, {}, { mainKey: main.publicKey, metadata })
+          const daemon = yield* startDaemon(
+            relay.url,
+            yield* databaseFile,
+            sub,
+            {},
+            { mainKey: main.publicKey, metadata }
+          )
           const serviceKeys = yield* Ref.make<ReadonlyArray<string>>([])
           const { keys: userKeys, user } = yield* startUser(relay.url, (challenge) =>
             Ref.update(serviceKeys, (all) => [...all, challenge.serviceKey]).pipe(Effect.as(Auth.approve()))
           )
           yield* Effect.gen(function* () {
-            const handshake = yield* started("/key-handshake", {})
+            const handshake = yield* startedStream("/key-handshake", {})
             assert.isTrue(handshake.url!.startsWith(`portal://${Keys.npub(main.publicKey)}?`), handshake.url)
             assert.include(handshake.url!, `&subkey=${Keys.npub(sub.publicKey)}`)
             yield* user.handshake(handshake.url!)
-            const [event] = yield* awaitEvents(handshake.stream_id, 1)
+            const [event] = yield* awaitCount(handshake.stream_id, 1)
             assert.strictEqual(event!["main_key"], userKeys.publicKey)
-            const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey })
-            const [answer] = yield* awaitEvents(auth.stream_id, 1)
+            const auth = yield* startedStream("/authenticate-key", { main_key: userKeys.publicKey })
+            const [answer] = yield* awaitCount(auth.stream_id, 1)
             assert.strictEqual((answer!["status"] as { status: string }).status, "approved")
             // the user verified the proof and attributed the challenge to the daemon's main key
             assert.deepStrictEqual(yield* Ref.get(serviceKeys), [main.publicKey])
@@ -502,7 +459,7 @@ describe("authentication flow", () => {
     it.scoped("an unknown stream is 404", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const daemon = yield* startDaemon(relay.url, yield* databaseFile, yield* Keys.generate)
         const r = yield* sendJson(HttpClientRequest.get("/events/nope").pipe(authed)).pipe(Effect.provide(daemon))
         assert.strictEqual(r.status, 404)
         assert.deepStrictEqual(r.json, { success: false, error: "Stream 'nope' not found" })
@@ -512,7 +469,7 @@ describe("authentication flow", () => {
     it.scoped("after a restart on the same file, open handshakes continue and expired challenges end with error", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const file = databaseFile()
+        const file = yield* databaseFile
         const daemonKeys = yield* Keys.generate
         const { keys: userKeys, user } = yield* startUser(relay.url, () => Effect.succeed(Auth.ignore))
 
@@ -521,9 +478,9 @@ describe("authentication flow", () => {
           Scope.extend(firstRun)
         )
         const { handshake, staticHandshake, auth } = yield* Effect.gen(function* () {
-          const handshake = yield* started("/key-handshake", {})
-          const staticHandshake = yield* started("/key-handshake", { static_token: "counter-1" })
-          const auth = yield* started("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
+          const handshake = yield* startedStream("/key-handshake", {})
+          const staticHandshake = yield* startedStream("/key-handshake", { static_token: "counter-1" })
+          const auth = yield* startedStream("/authenticate-key", { main_key: userKeys.publicKey, subkeys: [] })
           return { handshake, staticHandshake, auth }
         }).pipe(Effect.provide(daemon))
         yield* Scope.close(firstRun, Exit.void)
@@ -531,16 +488,16 @@ describe("authentication flow", () => {
 
         const restarted = yield* startDaemon(relay.url, file, daemonKeys, { auth: "1 second" })
         yield* Effect.gen(function* () {
-          const [timeout] = yield* awaitEvents(auth.stream_id, 1)
+          const [timeout] = yield* awaitCount(auth.stream_id, 1)
           assert.deepStrictEqual([timeout!.type, timeout!["reason"]], ["error", "timeout"])
           yield* user.handshake(handshake.url!)
-          const [oneShot] = yield* awaitEvents(handshake.stream_id, 1)
+          const [oneShot] = yield* awaitCount(handshake.stream_id, 1)
           assert.strictEqual(oneShot!["main_key"], userKeys.publicKey)
           yield* user.handshake(staticHandshake.url!)
-          const [reusable] = yield* awaitEvents(staticHandshake.stream_id, 1)
+          const [reusable] = yield* awaitCount(staticHandshake.stream_id, 1)
           assert.strictEqual(reusable!["main_key"], userKeys.publicKey)
           // the static token is still the open one: a repeat POST returns the same stream
-          assert.deepStrictEqual(yield* started("/key-handshake", { static_token: "counter-1" }), staticHandshake)
+          assert.deepStrictEqual(yield* startedStream("/key-handshake", { static_token: "counter-1" }), staticHandshake)
         }).pipe(Effect.provide(restarted))
       })
     )
@@ -552,7 +509,7 @@ describe("profiles", () => {
     it.scoped("GET /profile/{main_key} reads the newest kind 0 from the relays; an unverified nip05 is null", () =>
       Effect.gen(function* () {
         const relay = yield* TestRelay.TestRelay
-        const daemon = yield* startDaemon(relay.url, databaseFile(), yield* Keys.generate)
+        const daemon = yield* startDaemon(relay.url, yield* databaseFile, yield* Keys.generate)
         const userKeys = yield* Keys.generate
         const pool = yield* Layer.build(RelayPool.layerNode({ relays: [relay.url] })).pipe(
           Effect.map((context) => Context.get(context, RelayPool.RelayPool))
