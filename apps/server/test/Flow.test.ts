@@ -1,7 +1,8 @@
 /**
  * End to end: the real daemon HTTP application (random loopback port) over a real SQLite file and a real loopback
  * relay, and the user side from `@portal/user` on its own relay pool. Short timeouts through `Services.layer`
- * options instead of 300 s.
+ * options instead of 300 s. The authentication tests run concurrently: each has its own daemon, SQLite file and users
+ * on the shared relay.
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
@@ -72,7 +73,7 @@ const startUser = (relay: string, policy: Auth.AuthPolicy) => startPayingUser(re
 
 const timestampFormat = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$/
 
-describe("authentication flow", () => {
+describe.concurrent("authentication flow", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("handshake → key_handshake with the user's key → authenticate-key → approved with a session token", () =>
       Effect.gen(function* () {
