@@ -40,7 +40,8 @@ const waitFor = <A>(what: () => A | undefined) =>
     return found === undefined ? Effect.fail("not yet" as const) : Effect.succeed(found)
   }).pipe(Effect.retry({ schedule: Schedule.spaced("10 millis"), times: 500 }), Effect.orDie)
 
-describe("RelayPool on a real relay", () => {
+// Every test starts its own relays and pool, so they run concurrently (most of their time is waiting on sockets).
+describe.concurrent("RelayPool on a real relay", () => {
   it.scopedLive("publish → subscribe round trip, with an accepted outcome", () =>
     Effect.gen(function* () {
       const relay = yield* TestRelay.make
