@@ -131,7 +131,9 @@ const assertOrdered = (received: ReadonlyArray<Received>, expected: Record<strin
   }
 }
 
-describe("webhook delivery (differences.md §h)", () => {
+// Every test has its own receiver, memory store and worker, so they run concurrently (their time is the retry
+// backoff of 1 s, 2 s…, which has no option).
+describe.concurrent("webhook delivery (differences.md §h)", () => {
   it.scopedLive("a receiver failing its first attempts still gets every event, signed, in order per stream", () =>
     Effect.gen(function* () {
       const hook = yield* receiver({ failFirst: 3 })
