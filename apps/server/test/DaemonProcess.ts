@@ -17,6 +17,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -137,6 +138,15 @@ export const source: string = NodePath.join(appDir, "src", "main.ts")
  */
 export const entry: Effect.Effect<string, DaemonProcessError, Scope.Scope> =
   process.env["PORTAL_TEST_DAEMON"] === "source" ? Effect.succeed(source) : bundle
+
+/**
+ * The `entry` built once for a `layer(DaemonProcess.layerEntry)` block, for files whose tests each start a daemon.
+ * @category constructors
+ */
+export class Entry extends Context.Tag("@portal/server/test/DaemonProcess/Entry")<Entry, string>() {}
+
+/** @category constructors */
+export const layerEntry: Layer.Layer<Entry, DaemonProcessError> = Layer.scoped(Entry, entry)
 
 /** @category options */
 export interface StartOptions {

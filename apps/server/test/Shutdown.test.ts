@@ -6,7 +6,7 @@
  * The in-flight request is a `POST /key-handshake` sent with `Expect: 100-continue` and no body yet: the `100
  * Continue` proves the daemon has taken the request, and the body is sent only after the signal.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -87,9 +87,11 @@ const refused = (port: number) =>
     socket.once("error", () => resume(Effect.succeed(true)))
   })
 
-const daemon = (graceMs: number): Effect.Effect<DaemonProcess.Running, DaemonProcess.DaemonProcessError, Scope.Scope> =>
+const daemon = (
+  graceMs: number
+): Effect.Effect<DaemonProcess.Running, DaemonProcess.DaemonProcessError, Scope.Scope | DaemonProcess.Entry> =>
   Effect.gen(function* () {
-    const main = yield* DaemonProcess.entry
+    const main = yield* DaemonProcess.Entry
     return yield* DaemonProcess.start({
       main,
       dataDir: yield* DaemonProcess.dataDir("portal-shutdown-"),
@@ -98,49 +100,52 @@ const daemon = (graceMs: number): Effect.Effect<DaemonProcess.Running, DaemonPro
     })
   })
 
-describe("graceful shutdown of the daemon process", () => {
-  it.scopedLive(
-    "SIGTERM: no new connections, the in-flight request completes, SSE is closed, exit 0",
-    () =>
-      Effect.gen(function* () {
-        const running = yield* daemon(20_000)
-        const open = yield* startHandshake(running.port)
-        assert.strictEqual(open.status, 201, open.body)
-        const streamId = (JSON.parse(open.body) as { data: { stream_id: string } }).data.stream_id
-        const events = yield* sse(running.port, streamId)
-        const inFlight = yield* pendingRequest(running.port, "/key-handshake")
+// One bundle for the file; the two tests (each its own daemon process and port) run concurrently.
+describe.concurrent("graceful shutdown of the daemon process", () => {
+  layer(DaemonProcess.layerEntry, { excludeTestServices: true, timeout: 120_000 })((it) => {
+    it.scoped(
+      "SIGTERM: no new connections, the in-flight request completes, SSE is closed, exit 0",
+      () =>
+        Effect.gen(function* () {
+          const running = yield* daemon(20_000)
+          const open = yield* startHandshake(running.port)
+          assert.strictEqual(open.status, 201, open.body)
+          const streamId = (JSON.parse(open.body) as { data: { stream_id: string } }).data.stream_id
+          const events = yield* sse(running.port, streamId)
+          const inFlight = yield* pendingRequest(running.port, "/key-handshake")
 
-        const exit = yield* Effect.fork(running.kill("SIGTERM", "30 seconds"))
-        // the listener is closed as the shutdown begins
-        yield* Effect.sync(() => running.output().includes("Shutting down")).pipe(
-          Effect.repeat({ until: (seen) => seen, schedule: Schedule.spaced("20 millis") }),
-          Effect.timeout("20 seconds")
-        )
-        assert.isTrue(yield* refused(running.port), "a new connection was accepted after SIGTERM")
-        // the request taken before the signal still completes
-        inFlight.send("{}")
-        const answer = yield* Effect.promise(() => inFlight.answer)
-        assert.strictEqual(answer.status, 201, answer.body)
-        assert.match(answer.body, /"url":"portal:\/\//)
-        // the open SSE stream is closed (its client would resume with Last-Event-ID) and the process exits 0
-        yield* Effect.promise(() => events.closed)
-        const exited = yield* exit
-        assert.deepStrictEqual(exited, { code: 0, signal: null }, running.output())
-      }),
-    60_000
-  )
+          const exit = yield* Effect.fork(running.kill("SIGTERM", "30 seconds"))
+          // the listener is closed as the shutdown begins
+          yield* Effect.sync(() => running.output().includes("Shutting down")).pipe(
+            Effect.repeat({ until: (seen) => seen, schedule: Schedule.spaced("20 millis") }),
+            Effect.timeout("20 seconds")
+          )
+          assert.isTrue(yield* refused(running.port), "a new connection was accepted after SIGTERM")
+          // the request taken before the signal still completes
+          inFlight.send("{}")
+          const answer = yield* Effect.promise(() => inFlight.answer)
+          assert.strictEqual(answer.status, 201, answer.body)
+          assert.match(answer.body, /"url":"portal:\/\//)
+          // the open SSE stream is closed (its client would resume with Last-Event-ID) and the process exits 0
+          yield* Effect.promise(() => events.closed)
+          const exited = yield* exit
+          assert.deepStrictEqual(exited, { code: 0, signal: null }, running.output())
+        }),
+      60_000
+    )
 
-  it.scopedLive(
-    "a request still running at the end of server.shutdown_grace_ms is cut off and the process exits 0",
-    () =>
-      Effect.gen(function* () {
-        const running = yield* daemon(300)
-        const inFlight = yield* pendingRequest(running.port, "/key-handshake") // its body never comes
-        const exited = yield* running.kill("SIGTERM", "20 seconds")
-        assert.deepStrictEqual(exited, { code: 0, signal: null }, running.output())
-        const outcome = yield* Effect.either(Effect.tryPromise(() => inFlight.answer))
-        assert.isTrue(outcome._tag === "Left", "the overrunning request was answered")
-      }),
-    60_000
-  )
+    it.scoped(
+      "a request still running at the end of server.shutdown_grace_ms is cut off and the process exits 0",
+      () =>
+        Effect.gen(function* () {
+          const running = yield* daemon(300)
+          const inFlight = yield* pendingRequest(running.port, "/key-handshake") // its body never comes
+          const exited = yield* running.kill("SIGTERM", "20 seconds")
+          assert.deepStrictEqual(exited, { code: 0, signal: null }, running.output())
+          const outcome = yield* Effect.either(Effect.tryPromise(() => inFlight.answer))
+          assert.isTrue(outcome._tag === "Left", "the overrunning request was answered")
+        }),
+      60_000
+    )
+  })
 })
