@@ -7,9 +7,11 @@
  * relays added at runtime, a webhook outbox, and seen ids (NIP-98 replay, relay-event dedup).
  *
  * - Migrations run when a layer is built and are idempotent.
- * - SQLite: one file, WAL, `synchronous=FULL` (an acknowledged append survives a crash), a busy timeout, foreign
- *   keys on, and an exclusive lock on the file: a second process on the same file fails to open it
- *   (differences.md §o: one daemon per file). Live tails are woken in-process.
+ * - SQLite: one file, WAL, durable commits (an acknowledged write survives a process or machine crash: the WAL is
+ *   flushed after each group of commits, on the thread pool rather than the event loop, before the writers are
+ *   answered; a concurrent reader may see a commit during its flush), a busy timeout, foreign keys on, and an
+ *   exclusive lock on the file: a second process on the same file fails to open it (differences.md §o: one daemon
+ *   per file). Live tails are woken in-process.
  * - PostgreSQL: live tails are woken by `LISTEN/NOTIFY` (sent in the appending transaction, so only committed
  *   events are announced), backed by a poll (1 s by default) in case the listening connection drops.
  * - Retention: a background fiber removes finished streams older than `retention.maxAge` (default 30 days) and
@@ -35,6 +37,7 @@ import type * as Stream from "effect/Stream"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import * as Internal from "./internal/store.js"
+import * as WalSync from "./internal/walSync.js"
 import type {
   AppendOptions,
   FinishedStatus,
@@ -232,7 +235,10 @@ export interface SqliteOptions {
   readonly filename: string
   /** Default `defaultRetention`; `false` keeps finished streams forever. */
   readonly retention?: RetentionOptions | false | undefined
-  /** Default `"full"`: every acknowledged commit is on disk. `"normal"` survives process crashes only. */
+  /**
+   * Default `"full"`: every acknowledged commit is on disk (the WAL is flushed after each commit, off the event loop,
+   * before the writers are answered). `"normal"` survives process crashes only.
+   */
   readonly synchronous?: "full" | "normal" | undefined
   /** How long to wait for a lock held by another connection. Default 5 s. */
   readonly busyTimeout?: Duration.DurationInput | undefined
@@ -277,7 +283,9 @@ export const makeSqlite = (options: SqliteOptions): Effect.Effect<Service, Store
       `PRAGMA busy_timeout = ${busy}`,
       ...(memory ? [] : ["PRAGMA locking_mode = EXCLUSIVE", "PRAGMA journal_mode = WAL"]),
       "PRAGMA foreign_keys = ON",
-      `PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`
+      // `FULL` is `NORMAL` plus an fsync of the WAL in every commit, which the store does itself off the event
+      // loop (`internal/walSync.ts`)
+      "PRAGMA synchronous = NORMAL"
     ]
     for (const pragma of pragmas) {
       yield* sql.unsafe(pragma).pipe(
@@ -301,7 +309,8 @@ export const makeSqlite = (options: SqliteOptions): Effect.Effect<Service, Store
       backend: "sqlite",
       retention: options.retention === undefined ? defaultRetention : options.retention,
       pollInterval: Option.none(),
-      listen: Option.none()
+      listen: Option.none(),
+      durable: memory || options.synchronous === "normal" ? undefined : yield* WalSync.make(`${options.filename}-wal`)
     })
   })
 

@@ -59,6 +59,11 @@ export interface MakeOptions {
   readonly pollInterval: Option.Option<Duration.Duration>
   /** PostgreSQL's `LISTEN` (`PgClient.listen`). */
   readonly listen: Option.Option<(channel: string) => Stream.Stream<string, SqlError>>
+  /**
+   * Makes every commit so far durable, when commits are not durable by themselves (SQLite with
+   * `synchronous=NORMAL` and the WAL flushed by the store, `walSync.ts`): writers are answered after it.
+   */
+  readonly durable?: Effect.Effect<void, SqlError> | undefined
 }
 
 /** A short description of a failure for `StoreFailure.detail`: the driver's message, never a URL. */
@@ -285,8 +290,19 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
         catch: failure(op, "Encode")
       })
 
-    /** Writes: one transaction (a savepoint inside the caller's `transaction`). */
-    const tx = <A, E, R>(effect: Effect.Effect<A, E, R>) => sql.withTransaction(effect)
+    const durable = options.durable
+    /** Whether the current fiber is inside a transaction (the caller's `transaction`, or a batch). */
+    const inTransaction = Effect.map(Effect.serviceOption(SqlClient.TransactionConnection), Option.isSome)
+    /**
+     * Writes: one transaction (a savepoint inside the caller's `transaction`, whose commit makes it durable); the
+     * writer is answered once its commit is on disk.
+     */
+    const tx = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+      durable === undefined
+        ? sql.withTransaction(effect)
+        : Effect.flatMap(inTransaction, (nested) =>
+            nested ? sql.withTransaction(effect) : Effect.zipLeft(sql.withTransaction(effect), durable)
+          )
     /** Reads: serialised with writes on SQLite's single connection; plain statements on PostgreSQL. */
     const read = <A, E, R>(effect: Effect.Effect<A, E | SqlError, R>): Effect.Effect<A, E | SqlError, R> =>
       pg ? effect : sql.withTransaction(effect)
@@ -465,18 +481,19 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
       readonly inBatch: Effect.Effect<Effect.Effect<void>, unknown>
       /** Runs the item in a transaction of its own and answers the caller (after a batch failed as a whole). */
       readonly alone: Effect.Effect<void>
-      /** Answers the caller that the store closed before the item ran. */
-      readonly close: (error: SqlError) => Effect.Effect<void>
+      /** Answers the caller with a failure: the store closed before the item ran, or its commit is not on disk. */
+      readonly fail: (error: SqlError) => Effect.Effect<void>
     }
 
     /**
-     * SQLite group commit: with `synchronous=FULL` every commit waits for the disk, so writes (appends and
+     * SQLite group commit: every commit waits for the disk (the WAL's flush, `durable`), so writes (appends and
      * `transaction`s) that arrive while one batch commits are written together in the next transaction, and each
-     * caller is answered only after that transaction commits: durability per acknowledged write is unchanged, the
-     * disk waits are shared. An append to a stream that is missing or finished fails before it writes anything, and
-     * a `transaction` runs in a savepoint of its own that its failure rolls back, so neither affects the rest of the
-     * batch; any other failure (of the commit itself, say) rolls the batch back and its items are retried one
-     * transaction each, so one bad item cannot fail the others.
+     * caller is answered only after that transaction is on disk: durability per acknowledged write is unchanged,
+     * the disk waits are shared. An append to a stream that is missing or finished fails before it writes
+     * anything, and a `transaction` runs in a savepoint of its own that its failure rolls back, so neither affects
+     * the rest of the batch; any other failure (of the commit itself, say) rolls the batch back and its items are
+     * retried one transaction each, so one bad item cannot fail the others. A failed flush fails the batch's
+     * callers (the batch did commit, so nothing is retried).
      */
     const batched = pg
       ? Option.none<
@@ -490,8 +507,14 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
           const closed = new SqlError({ message: "store closed" })
           const commit = (items: ReadonlyArray<Pending>) =>
             sql.withTransaction(Effect.forEach(items, (item) => item.inBatch)).pipe(
-              Effect.flatMap((answers) => Effect.all(answers, { discard: true })),
-              Effect.catchAllCause(() => Effect.forEach(items, (item) => item.alone, { discard: true }))
+              Effect.matchCauseEffect({
+                onFailure: () => Effect.forEach(items, (item) => item.alone, { discard: true }),
+                onSuccess: (answers) =>
+                  Effect.matchEffect(durable ?? Effect.void, {
+                    onFailure: (error) => Effect.forEach(items, (item) => item.fail(error), { discard: true }),
+                    onSuccess: () => Effect.all(answers, { discard: true })
+                  })
+              })
             )
           yield* Effect.uninterruptibleMask((restore) =>
             restore(Queue.takeBetween(queue, 1, 512)).pipe(
@@ -500,7 +523,7 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
           ).pipe(
             Effect.forever,
             Effect.ensuring(
-              Queue.takeAll(queue).pipe(Effect.flatMap((items) => Effect.forEach(items, (item) => item.close(closed))))
+              Queue.takeAll(queue).pipe(Effect.flatMap((items) => Effect.forEach(items, (item) => item.fail(closed))))
             ),
             Effect.forkScoped
           )
@@ -510,15 +533,12 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
               yield* Queue.offer(queue, {
                 inBatch: Effect.map(inBatch, (exit) => Deferred.done(done, exit)),
                 alone: Effect.flatMap(Effect.exit(alone), (exit) => Deferred.done(done, exit)),
-                close: (error) => Deferred.fail(done, error)
+                fail: (error) => Deferred.fail(done, error)
               })
               return yield* Deferred.await(done)
             })
           )
         })
-
-    /** Whether the current fiber is inside a transaction (the caller's `transaction`, or a batch). */
-    const inTransaction = Effect.map(Effect.serviceOption(SqlClient.TransactionConnection), Option.isSome)
 
     const append: Service["append"] = (streamId, event, appendOptions = {}) =>
       Effect.gen(function* () {
@@ -934,8 +954,8 @@ export const make = (options: MakeOptions): Effect.Effect<Service, StoreFailure,
       Effect.flatMap(inTransaction, (nested) =>
         Option.isSome(batched) && !nested
           ? // group-committed: its own savepoint inside the batch's transaction
-            batched.value(Effect.exit(sql.withTransaction(effect)), sql.withTransaction(effect))
-          : sql.withTransaction(effect)
+            batched.value(Effect.exit(sql.withTransaction(effect)), tx(effect))
+          : tx(effect)
       ).pipe(
         Effect.catchIf(
           (error): error is SqlError => error instanceof SqlError,
