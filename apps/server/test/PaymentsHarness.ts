@@ -169,6 +169,23 @@ export const startScene = <E>(policies: User.Policies<E>, options: SceneOptions 
     return { ...shop, keys, user }
   })
 
+/**
+ * For tests that stop a daemon and start it again: a network, a user (its own key) answering with `policies` and
+ * paying from its `user` wallet (1 000 000 msat), and `daemon(options)`, which starts the daemon on the same SQLite
+ * `file` with the same `keys` each time (stop the running one first).
+ */
+export const startRestartable = <E>(policies: User.Policies<E>) =>
+  Effect.gen(function* () {
+    const relay = (yield* TestRelay.TestRelay).url
+    const { network, nwcUrl } = yield* startNetwork(relay, { user: 1_000_000 })
+    const file = yield* databaseFile
+    const keys = yield* Keys.generate
+    const { keys: userKeys, user } = yield* startUser(relay, yield* network.wallet("user"), policies)
+    const daemon = (options: Partial<Omit<DaemonOptions, "relay" | "file" | "keys" | "nwcUrl">> = {}) =>
+      startDaemon({ relay, file, keys, nwcUrl, ...options })
+    return { relay, network, nwcUrl, file, keys, userKeys, user, daemon }
+  })
+
 export const post = (path: string, body: unknown) => sendJson(jsonRequest("POST", path, body).pipe(authed))
 
 /** POSTs an async route (201 expected): its `stream_id`, and the `url` of a handshake. */

@@ -5,7 +5,6 @@
  * kept; a payment that cannot resume (no wallet any more) ends with an error event at once.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import * as Keys from "@portal/nostr/Keys"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as Payments from "@portal/user/Payments"
 import * as Bolt11 from "@portal/wallet/Bolt11"
@@ -14,16 +13,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import {
-  awaitEvents,
-  databaseFile,
-  endsWith,
-  startDaemon,
-  started,
-  startNetwork,
-  startUser,
-  statusOf
-} from "./PaymentsHarness.js"
+import { awaitEvents, endsWith, started, startRestartable, statusOf } from "./PaymentsHarness.js"
 
 const single = (mainKey: string) => ({
   main_key: mainKey,
@@ -46,25 +36,21 @@ describe("single payments across restarts", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("a request answered only after the restart: not sent again, the answer counts, paid", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const file = yield* databaseFile
-        const keys = yield* Keys.generate
         const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
         const release = yield* Deferred.make<void>()
-        const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+        const { userKeys, daemon } = yield* startRestartable({
           payment: (request) =>
             Ref.update(seen, (all) => [...all, request]).pipe(
               Effect.zipRight(Deferred.await(release)),
               Effect.as(Payments.approve)
             )
         })
-        const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const first = yield* daemon()
         const streamId = yield* first.http(started("/payments/single", single(userKeys.publicKey)))
         const [request] = yield* awaitSeen(seen, 1)
         yield* first.stop
 
-        const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const second = yield* daemon()
         yield* Deferred.succeed(release, undefined)
         yield* second.http(
           Effect.gen(function* () {
@@ -84,22 +70,18 @@ describe("single payments across restarts", () => {
 
     it.scoped("an unanswered request keeps its original deadline across the restart", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const file = yield* databaseFile
-        const keys = yield* Keys.generate
         const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
-        const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+        const { userKeys, daemon } = yield* startRestartable({
           payment: (request) => Ref.update(seen, (all) => [...all, request]).pipe(Effect.as(Payments.ignore))
         })
-        const options = { relay: relay.url, file, keys, nwcUrl, paymentTimeout: "6 seconds" } as const
-        const first = yield* startDaemon(options)
+        const options = { paymentTimeout: "6 seconds" } as const
+        const first = yield* daemon(options)
         const createdAt = yield* Clock.currentTimeMillis
         const streamId = yield* first.http(started("/payments/single", single(userKeys.publicKey)))
         yield* awaitSeen(seen, 1)
         yield* first.stop
         yield* Effect.sleep("3 seconds")
-        const second = yield* startDaemon(options)
+        const second = yield* daemon(options)
         const restartedAt = yield* Clock.currentTimeMillis
         const [timeout, ...rest] = yield* second.http(awaitEvents(streamId, (events) => events.length > 0))
         assert.deepStrictEqual(rest, [])
@@ -113,19 +95,15 @@ describe("single payments across restarts", () => {
 
     it.scoped("restarted without a wallet: the payment ends at once with an error event naming the restart", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const file = yield* databaseFile
-        const keys = yield* Keys.generate
         const seen = yield* Ref.make<ReadonlyArray<Payments.PaymentRequest>>([])
-        const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+        const { userKeys, daemon } = yield* startRestartable({
           payment: (request) => Ref.update(seen, (all) => [...all, request]).pipe(Effect.as(Payments.ignore))
         })
-        const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const first = yield* daemon()
         const streamId = yield* first.http(started("/payments/single", single(userKeys.publicKey)))
         yield* awaitSeen(seen, 1)
         yield* first.stop
-        const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl, noWallet: true })
+        const second = yield* daemon({ noWallet: true })
         const events = yield* second.http(awaitEvents(streamId, (events) => events.length > 0, "5 seconds"))
         assert.deepStrictEqual(
           events.map((e) => e["status"]),

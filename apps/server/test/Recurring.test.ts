@@ -36,9 +36,14 @@ import {
   startDaemon,
   started,
   startNetwork,
+  type SceneOptions,
   startScene,
   type WireEvent
 } from "./PaymentsHarness.js"
+
+/** A daemon (`daemon` options on top) and a user who authorises every subscription, with 1 000 000 msat. */
+const subscriberScene = (daemon: SceneOptions["daemon"] = {}) =>
+  startScene({ recurring: Recurring.authorizeAll }, { balances: { user: 1_000_000 }, daemon })
 
 const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
 
@@ -78,10 +83,7 @@ describe.concurrent("recurring payments", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("periods are billed when they fall due, not at the next look of a slow biller (1 h interval)", () =>
       Effect.gen(function* () {
-        const { daemon, keys, user } = yield* startScene(
-          { recurring: Recurring.authorizeAll },
-          { balances: { user: 1_000_000 }, daemon: { billingInterval: "1 hour" } }
-        )
+        const { daemon, keys, user } = yield* subscriberScene({ billingInterval: "1 hour" })
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
@@ -106,10 +108,7 @@ describe.concurrent("recurring payments", () => {
 
     it.scoped("authorised, then three periods billed and paid (max_payments 3), then no more", () =>
       Effect.gen(function* () {
-        const { network, daemon, keys, user } = yield* startScene(
-          { recurring: Recurring.authorizeAll },
-          { balances: { user: 1_000_000 } }
-        )
+        const { network, daemon, keys, user } = yield* subscriberScene()
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
@@ -186,10 +185,7 @@ describe.concurrent("recurring payments", () => {
 
     it.scoped("the user closes: closed_recurring_payment on the fixed stream, billing stops", () =>
       Effect.gen(function* () {
-        const { daemon, keys, user } = yield* startScene(
-          { recurring: Recurring.authorizeAll },
-          { balances: { user: 1_000_000 } }
-        )
+        const { daemon, keys, user } = yield* subscriberScene()
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
@@ -295,10 +291,7 @@ describe.concurrent("recurring payments", () => {
 
     it.scoped("the provider closes: the user's subscription is closed by the service, billing stops", () =>
       Effect.gen(function* () {
-        const { daemon, keys, user } = yield* startScene(
-          { recurring: Recurring.authorizeAll },
-          { balances: { user: 1_000_000 } }
-        )
+        const { daemon, keys, user } = yield* subscriberScene()
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {

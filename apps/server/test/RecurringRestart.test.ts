@@ -8,7 +8,6 @@
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, layer } from "@effect/vitest"
-import * as Keys from "@portal/nostr/Keys"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as Store from "@portal/store/Store"
 import * as Recurring from "@portal/user/Recurring"
@@ -21,17 +20,7 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
 import { authed, sendJson } from "./HttpServerTest.js"
-import {
-  awaitBalance,
-  awaitEvents,
-  billedPeriods,
-  databaseFile,
-  poll,
-  startDaemon,
-  started,
-  startNetwork,
-  startUser
-} from "./PaymentsHarness.js"
+import { awaitBalance, awaitEvents, billedPeriods, poll, started, startRestartable } from "./PaymentsHarness.js"
 
 const nowMillis = Clock.currentTimeMillis
 
@@ -47,16 +36,12 @@ const balance = sendJson(HttpClientRequest.get("/wallet/info").pipe(authed)).pip
  */
 const reservedBeforeStop = (requestedWritten: boolean) =>
   Effect.gen(function* () {
-    const relay = yield* TestRelay.TestRelay
-    const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-    const file = yield* databaseFile
-    const keys = yield* Keys.generate
-    const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+    const { file, userKeys, daemon } = yield* startRestartable({
       recurring: Recurring.authorizeAll
     })
     const now = Math.floor((yield* nowMillis) / 1000)
     const due = now + 2
-    const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl, billingInterval: "1 hour" })
+    const first = yield* daemon({ billingInterval: "1 hour" })
     const subscriptionId = yield* first.http(
       Effect.gen(function* () {
         const streamId = yield* started("/payments/recurring", {
@@ -100,7 +85,7 @@ const reservedBeforeStop = (requestedWritten: boolean) =>
     // the user side pays a period only once it is due
     yield* Effect.sleep(Math.max(0, (due + 1) * 1000 - (yield* nowMillis)))
 
-    const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+    const second = yield* daemon()
     yield* second.http(
       Effect.gen(function* () {
         yield* awaitBalance(1000)
@@ -132,17 +117,13 @@ describe("recurring billing across restarts", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("a period due while the daemon was down is billed once on start, and not again after a restart", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const file = yield* databaseFile
-        const keys = yield* Keys.generate
-        const { keys: userKeys, user } = yield* startUser(relay.url, yield* network.wallet("user"), {
+        const { network, userKeys, user, daemon } = yield* startRestartable({
           recurring: Recurring.authorizeAll
         })
         const start = yield* nowMillis
         const due = Math.floor(start / 1000) + 2
 
-        const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const first = yield* daemon()
         const subscriptionId = yield* first.http(
           Effect.gen(function* () {
             const streamId = yield* started("/payments/recurring", {
@@ -170,11 +151,11 @@ describe("recurring billing across restarts", () => {
         yield* Effect.sleep(Math.max(0, (due + 1) * 1000 - (yield* nowMillis)))
         assert.strictEqual(yield* network.balanceOf("daemon"), 0)
 
-        const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const second = yield* daemon()
         yield* second.http(awaitBalance(1000))
         yield* second.stop
 
-        const third = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const third = yield* daemon()
         yield* third.http(
           Effect.gen(function* () {
             // several billing intervals (200 ms) pass: the paid period is not billed again
@@ -204,15 +185,11 @@ describe("recurring billing across restarts", () => {
       "stopped after a period's outcome was written but before it was counted: counted once, written once",
       () =>
         Effect.gen(function* () {
-          const relay = yield* TestRelay.TestRelay
-          const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-          const file = yield* databaseFile
-          const keys = yield* Keys.generate
-          const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+          const { file, userKeys, daemon } = yield* startRestartable({
             recurring: Recurring.authorizeAll
           })
           const due = Math.floor((yield* nowMillis) / 1000) + 1
-          const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+          const first = yield* daemon()
           const [subscriptionId, period] = yield* first.http(
             Effect.gen(function* () {
               const streamId = yield* started("/payments/recurring", {
@@ -247,7 +224,7 @@ describe("recurring billing across restarts", () => {
               })
             })
           )
-          const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+          const second = yield* daemon()
           yield* second.http(
             Effect.gen(function* () {
               // several billing intervals (200 ms) pass
@@ -273,13 +250,9 @@ describe("recurring billing across restarts", () => {
     )
     it.scoped("a subscription request answered only after a restart: not sent again, the answer lands", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { user: 1_000_000 })
-        const file = yield* databaseFile
-        const keys = yield* Keys.generate
         const asked = yield* Ref.make(0)
         const release = yield* Deferred.make<void>()
-        const { keys: userKeys } = yield* startUser(relay.url, yield* network.wallet("user"), {
+        const { userKeys, daemon } = yield* startRestartable({
           recurring: () =>
             Ref.update(asked, (n) => n + 1).pipe(
               Effect.zipRight(Deferred.await(release)),
@@ -287,7 +260,7 @@ describe("recurring billing across restarts", () => {
             )
         })
         const now = Math.floor((yield* nowMillis) / 1000)
-        const first = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const first = yield* daemon()
         const streamId = yield* first.http(
           started("/payments/recurring", {
             main_key: userKeys.publicKey,
@@ -308,7 +281,7 @@ describe("recurring billing across restarts", () => {
           Effect.timeout("20 seconds")
         )
         yield* first.stop
-        const second = yield* startDaemon({ relay: relay.url, file, keys, nwcUrl })
+        const second = yield* daemon()
         yield* Deferred.succeed(release, undefined)
         const [response, ...rest] = yield* second.http(awaitEvents(streamId, (events) => events.length > 0))
         assert.deepStrictEqual(rest, [])
