@@ -15,8 +15,13 @@
  *
  * Measurements are noisy on a shared 2-core machine; compare the ratios.
  *
- * `--http` runs only the HTTP part, `--auth-flow` only the auth flow and the crypto bound; `PORTAL_BENCH_TARGETS=info,key-handshake` only those HTTP targets (and node). `PORTAL_BENCH_CPU_PROF=<dir>` runs the daemon under `node --cpu-prof` and writes
- * its profile to that directory (when the daemon stops) for `bench/profile.ts`.
+ * Beside each auth-flow level: the CPU time per flow of the daemon, the relay and the user side (from /proc, Linux),
+ * which a shared machine disturbs much less than latencies.
+ *
+ * `--http` runs only the HTTP part, `--auth-flow` only the auth flow and the crypto bound;
+ * `PORTAL_BENCH_TARGETS=info,key-handshake` only those HTTP targets (and node); `PORTAL_BENCH_USERS=1,10` only those
+ * auth-flow levels. `PORTAL_BENCH_CPU_PROF=<dir>` runs the daemon under `node --cpu-prof` and writes its profile to
+ * that directory when the daemon stops (open it in Chrome DevTools or any `.cpuprofile` viewer).
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Event from "@portal/nostr/Event"
@@ -25,7 +30,7 @@ import * as Nip44 from "@portal/nostr/Nip44"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import * as Net from "node:net"
 import { availableParallelism, tmpdir } from "node:os"
 import * as NodePath from "node:path"
@@ -86,6 +91,42 @@ const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}): C
   }
   children.add(handle)
   return handle
+}
+
+/** A process's parent and CPU ticks (user + system) from `/proc/<pid>/stat`, if it is still there. */
+const procStat = (pid: string): { readonly ppid: string; readonly ticks: number } | undefined => {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
+    return { ppid: fields[1]!, ticks: Number(fields[11]) + Number(fields[12]) }
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU time (ms) a process and its descendants have used so far, from /proc (Linux; 0 elsewhere). */
+const cpuMs = (pid: number | undefined): number => {
+  if (pid === undefined || !existsSync("/proc/self/stat")) return 0
+  const stats = new Map<string, { readonly ppid: string; readonly ticks: number }>()
+  for (const id of readdirSync("/proc")) {
+    const stat = /^\d+$/.test(id) ? procStat(id) : undefined
+    if (stat !== undefined) stats.set(id, stat)
+  }
+  const tree = new Set([String(pid)])
+  let grown = true
+  while (grown) {
+    grown = false
+    for (const [id, stat] of stats) {
+      if (!tree.has(id) && tree.has(stat.ppid)) {
+        tree.add(id)
+        grown = true
+      }
+    }
+  }
+  let ticks = 0
+  for (const id of tree) ticks += stats.get(id)?.ticks ?? 0
+  // clock ticks are 1/100 s on Linux
+  return ticks * 10
 }
 
 const freePort = () =>
@@ -229,13 +270,18 @@ interface FlowResult {
 
 const authFlow = async () => {
   const results: Record<number, FlowResult> = {}
-  for (const [users, durationMs] of [
-    [1, 5_000],
-    [10, 8_000],
-    [100, 10_000]
-  ] as const) {
+  const only = process.env["PORTAL_BENCH_USERS"]?.split(",").map(Number)
+  const levels = (
+    [
+      [1, 5_000],
+      [10, 8_000],
+      [100, 10_000]
+    ] as const
+  ).filter(([users]) => only === undefined || only.includes(users))
+  for (const [users, durationMs] of levels) {
     const loop = await relay()
     const served = await daemon(loop.url)
+    const before = { daemon: cpuMs(served.child.process.pid), relay: cpuMs(loop.child.process.pid) }
     const child = start([
       "--import",
       "tsx",
@@ -243,6 +289,11 @@ const authFlow = async () => {
       JSON.stringify({ daemon: `http://127.0.0.1:${served.port}`, token, relay: loop.url, users, durationMs })
     ])
     const [json] = await child.line(/^\{.*\}$/m)
+    const cpu = {
+      daemon: cpuMs(served.child.process.pid) - before.daemon,
+      relay: cpuMs(loop.child.process.pid) - before.relay,
+      users: cpuMs(child.process.pid)
+    }
     await child.stop()
     await served.stop()
     await loop.child.stop()
@@ -255,6 +306,10 @@ const authFlow = async () => {
         `${Object.entries(result.steps)
           .map(([step, ms]) => `${step} ${ms}`)
           .join(", ")})`
+    )
+    const perFlow = (ms: number) => fmt(ms / Math.max(1, result.flows), 1)
+    console.log(
+      `  CPU per flow: daemon ${perFlow(cpu.daemon)} ms, relay ${perFlow(cpu.relay)} ms, user side ${perFlow(cpu.users)} ms (with its start-up)`
     )
   }
   return results
@@ -326,7 +381,7 @@ const main = Effect.gen(function* () {
   const cores = availableParallelism()
   const bound = (cores * 1000) / perFlowMs
   console.log(`crypto-bound: ${fmt(bound, 1)} flows/s (${cores} cores)`)
-  console.log(`auth-flow-vs-crypto-bound: ${fmt(flows[100]!.flowsPerSecond / bound, 2)}`)
+  if (flows[100] !== undefined) console.log(`auth-flow-vs-crypto-bound: ${fmt(flows[100].flowsPerSecond / bound, 2)}`)
 }).pipe(Effect.ensuring(Effect.promise(() => Promise.all([...children].map((child) => child.stop())))), Effect.scoped)
 
 NodeRuntime.runMain(main)
