@@ -28,15 +28,7 @@ import * as Option from "effect/Option"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import {
-  awaitEvents,
-  databaseFile,
-  post,
-  startDaemon,
-  started,
-  startNetwork,
-  type WireEvent
-} from "./PaymentsHarness.js"
+import { awaitEvents, post, started, startShop, type WireEvent } from "./PaymentsHarness.js"
 import { token } from "./HttpServerTest.js"
 
 const staticAuth = "box-office-secret"
@@ -92,17 +84,10 @@ describe("cashu", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("ticket flow: mint with static auth → send direct → request back → burn → burning again is 400", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { nwcUrl } = yield* startNetwork(relay.url, {})
+        const { relay, daemon } = yield* startShop()
         const mint = yield* CashuMint.make({ units: ["sat", "ticket"], staticAuthToken: Redacted.make(staticAuth) })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
         let decline = false
-        const user = yield* startEcashUser(relay.url, () =>
+        const user = yield* startEcashUser(relay, () =>
           Effect.succeed(decline ? { _tag: "Reject" as const } : { _tag: "Approve" as const })
         )
         yield* daemon.http(
@@ -185,16 +170,9 @@ describe("cashu", () => {
 
     it.scoped("the ticket flow through the typed client (the README's TypeScript example)", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { nwcUrl } = yield* startNetwork(relay.url, {})
+        const { relay, daemon } = yield* startShop()
         const mintServer = yield* CashuMint.make({ units: ["ticket"], staticAuthToken: Redacted.make(staticAuth) })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
-        const user = yield* startEcashUser(relay.url, Ecash.approveAll)
+        const user = yield* startEcashUser(relay, Ecash.approveAll)
         yield* daemon.http(
           Effect.gen(function* () {
             const portal = yield* HttpApiClient.make(PortalApi, {
@@ -226,15 +204,8 @@ describe("cashu", () => {
 
     it.scoped("paid minting: the daemon's wallet pays the mint's bolt11 quote", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { daemon: 50_000, mint: 0 })
+        const { network, daemon } = yield* startShop({ balances: { daemon: 50_000, mint: 0 } })
         const mint = yield* CashuMint.make({ lightning: { network, walletName: "mint" } })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
         yield* daemon.http(
           Effect.gen(function* () {
             const minted = yield* post("/cashu/mint", { mint_url: mint.url, unit: "sat", amount: 21 })
@@ -262,15 +233,8 @@ describe("cashu", () => {
 
     it.scoped("malformed token, unknown unit, unreachable mint: clear 4xx/5xx JSON, nothing lost", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { nwcUrl } = yield* startNetwork(relay.url, {})
+        const { daemon } = yield* startShop()
         const mint = yield* CashuMint.make({ units: ["ticket"], staticAuthToken: Redacted.make(staticAuth) })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
         yield* daemon.http(
           Effect.gen(function* () {
             const ticket = dataOf<{ token: string }>(
