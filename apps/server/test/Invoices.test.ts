@@ -4,7 +4,6 @@
  * relay over the same network); a user that never answers gives `error` `timeout` at `content.expires_at`.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
-import * as Keys from "@portal/nostr/Keys"
 import * as TestRelay from "@portal/testing/TestRelay"
 import * as Invoices from "@portal/user/Invoices"
 import * as Currency from "@portal/protocol/Currency"
@@ -15,16 +14,7 @@ import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
 import * as Option from "effect/Option"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import {
-  awaitBalance,
-  awaitEvents,
-  databaseFile,
-  post,
-  startDaemon,
-  started,
-  startNetwork,
-  startUser
-} from "./PaymentsHarness.js"
+import { awaitBalance, awaitEvents, post, started, startScene } from "./PaymentsHarness.js"
 
 const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
 
@@ -32,15 +22,10 @@ describe("invoices", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("request → the user's invoice in invoice_response → paid by the daemon's wallet", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, { daemon: 100_000, user: 0 })
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("user"), { invoice: Invoices.issueAll })
+        const { network, daemon, keys } = yield* startScene(
+          { invoice: Invoices.issueAll },
+          { balances: { daemon: 100_000, user: 0 } }
+        )
         const expiresAt = (yield* nowSeconds) + 60
         yield* daemon.http(
           Effect.gen(function* () {
@@ -77,15 +62,7 @@ describe("invoices", () => {
 
     it.scoped("a user that never answers: error timeout at content.expires_at", () =>
       Effect.gen(function* () {
-        const relay = yield* TestRelay.TestRelay
-        const { network, nwcUrl } = yield* startNetwork(relay.url, {})
-        const daemon = yield* startDaemon({
-          relay: relay.url,
-          file: yield* databaseFile,
-          keys: yield* Keys.generate,
-          nwcUrl
-        })
-        const { keys } = yield* startUser(relay.url, yield* network.wallet("daemon"), { invoice: Invoices.ignoreAll })
+        const { daemon, keys } = yield* startScene({ invoice: Invoices.ignoreAll }, { balances: { user: 0 } })
         const expiresAt = (yield* nowSeconds) + 3
         yield* daemon.http(
           Effect.gen(function* () {
