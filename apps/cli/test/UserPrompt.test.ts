@@ -65,18 +65,21 @@ describe("portal user, interactive", () => {
         const envPrefix = Object.entries(env)
           .map(([k, v]) => `${k}=${quote(v)}`)
           .join(" ")
-        yield* tmux(
-          socket,
-          "new-session",
-          "-d",
-          "-s",
-          "service",
-          "-x",
-          "160",
-          "-y",
-          "20",
-          `${envPrefix} ${quote(process.execPath)} ${quote(binPath)} auth ${key.public_key}; echo "exit=$?"; sleep 60`
-        )
+        /** `portal <args>` as the service, in its own terminal ("service"); it prints `exit=<code>` when done. */
+        const service = (args: string) =>
+          tmux(
+            socket,
+            "new-session",
+            "-d",
+            "-s",
+            "service",
+            "-x",
+            "160",
+            "-y",
+            "20",
+            `${envPrefix} ${quote(process.execPath)} ${quote(binPath)} ${args}; echo "exit=$?"; sleep 60`
+          )
+        yield* service(`auth ${key.public_key}`)
         yield* screenShows(socket, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d+\.\ds {2}waiting for the first event/, "service")
         yield* screenShows(socket, "Login request from npub1")
         const screen = yield* tmux(socket, "capture-pane", "-p", "-t", "user")
@@ -93,19 +96,7 @@ describe("portal user, interactive", () => {
 
         // a payment request: the prompt shows the amount and what for; "n" rejects it and the service exits 1
         yield* tmux(socket, "kill-session", "-t", "service")
-        yield* tmux(
-          socket,
-          "new-session",
-          "-d",
-          "-s",
-          "service",
-          "-x",
-          "160",
-          "-y",
-          "20",
-          `${envPrefix} ${quote(process.execPath)} ${quote(binPath)} pay single ${key.public_key} --amount 5000 ` +
-            `--description Tea; echo "exit=$?"; sleep 60`
-        )
+        yield* service(`pay single ${key.public_key} --amount 5000 --description Tea`)
         yield* screenShows(socket, 'Payment request: 5000 msat for "Tea" from npub1')
         yield* tmux(socket, "send-keys", "-t", "user", "n")
         yield* tmux(socket, "send-keys", "-t", "user", "Enter")
