@@ -136,7 +136,9 @@ const outcome = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A
 const isKind = (kind: number) => (frame: unknown) =>
   typeof frame === "object" && frame !== null && Reflect.get(frame, "kind") === kind
 
-describe("handshake", () => {
+// Each test starts its own relays, user and service: the handshake and challenge tests run concurrently. The policy
+// tests stay one at a time: one of them times a slow decision against the others.
+describe.concurrent("handshake", () => {
   it.scopedLive("sends one 27010 to the URL's relays only, with token and preferred relays", () =>
     Effect.gen(function* () {
       const userRelay = yield* TestRelay.make
@@ -224,7 +226,7 @@ describe("handshake", () => {
   )
 })
 
-describe("auth challenges", () => {
+describe.concurrent("auth challenges", () => {
   it.scopedLive("approve: the service gets approved with a JWT for its key, user_key = the user", () =>
     Effect.gen(function* () {
       const relay = yield* TestRelay.make
