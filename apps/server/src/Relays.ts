@@ -2,7 +2,9 @@
  * The daemon's relay set (differences.md §l): configured relays (config order) minus the ones removed through the
  * API, then the ones added through the API in the order they were added, persisted in the store; plus users'
  * `preferred_relays` from handshakes (source `user`, runtime only, never advertised). The effective set is what the
- * pool connects to at startup and what every new handshake URL carries.
+ * pool connects to at startup and what every new handshake URL carries. It is kept in memory and re-read from the
+ * store after every change made here and every few seconds, so that changes made through another instance on the
+ * same database reach this one's pool and URLs (differences.md §o).
  *
  * @since 0.1.0
  */
@@ -11,6 +13,7 @@ import * as Store from "@portal/store/Store"
 import type { StoreFailure } from "@portal/store/StoreError"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -66,17 +69,49 @@ export const effectiveSet = (configured: ReadonlyArray<string>) =>
 
 const maxUserRelays = 16
 
+/** @category options */
+export interface Options {
+  /**
+   * How often the relay set is re-read from the store, so that relays added or removed through another instance on
+   * the same database reach this one (differences.md §o: within 10 s). Default 5 s.
+   */
+  readonly syncInterval?: Duration.DurationInput | undefined
+}
+
 /**
  * Builds the service over the store and the pool.
  * @category constructors
  */
-export const make = (configured: ReadonlyArray<string>) =>
+export const make = (configured: ReadonlyArray<string>, options: Options = {}) =>
   Effect.gen(function* () {
     const store = yield* Store.Store
     const pool = yield* RelayPool.RelayPool
     const users = yield* Ref.make<ReadonlyArray<string>>([])
     const connectedSince = new Map<string, number>()
-    const effective = effectiveSet(configured).pipe(Effect.provideService(Store.Store, store))
+    const stored = effectiveSet(configured).pipe(Effect.provideService(Store.Store, store))
+    // the effective set as last read from the store: every handshake URL carries it, so it is kept in memory
+    const current = yield* Ref.make(yield* stored)
+    const lock = yield* Effect.makeSemaphore(1)
+    /**
+     * Re-reads the set from the store (changes made here, or by another instance on the same database) and
+     * connects the pool to relays that joined, disconnecting the ones that left (unless a user's relay).
+     */
+    const refresh = Effect.gen(function* () {
+      const next = yield* stored
+      const previous = yield* Ref.getAndSet(current, next)
+      const userRelays = yield* Ref.get(users)
+      for (const url of next) if (!previous.includes(url)) yield* pool.addRelay(url).pipe(Effect.ignore)
+      for (const url of previous) {
+        if (!next.includes(url) && !userRelays.includes(url)) yield* pool.removeRelay(url).pipe(Effect.ignore)
+      }
+    }).pipe(lock.withPermits(1))
+    yield* refresh.pipe(
+      Effect.catchAll((error) => Effect.logWarning("relays: reading the relay set failed", error)),
+      Effect.delay(options.syncInterval ?? Duration.seconds(5)),
+      Effect.forever,
+      Effect.forkScoped
+    )
+    const effective = Ref.get(current)
     const configSet = new Set(configured.flatMap((url) => Option.toArray(normalize(url))))
     // since when each relay is open, as this process saw it
     yield* pool.statusChanges.pipe(
@@ -123,17 +158,13 @@ export const make = (configured: ReadonlyArray<string>) =>
     return Relays.of({
       effective,
       list,
-      add: (url) =>
-        Effect.gen(function* () {
-          yield* store.addRelay(url)
-          yield* pool.addRelay(url).pipe(Effect.ignore)
-        }),
+      add: (url) => Effect.zipRight(store.addRelay(url), refresh),
       remove: (url) =>
         Effect.gen(function* () {
-          const own = yield* effective
+          const own = yield* stored
           if (!own.includes(url)) return false
           yield* store.removeRelay(url)
-          yield* pool.removeRelay(url).pipe(Effect.ignore)
+          yield* refresh
           return true
         }),
       addUserRelays: (urls) =>
@@ -150,9 +181,12 @@ export const make = (configured: ReadonlyArray<string>) =>
   })
 
 /**
- * The service (it follows the pool's status changes to know since when each relay is connected).
+ * The service (it follows the pool's status changes to know since when each relay is connected, and the store's
+ * relay set every `syncInterval`).
  * @category layers
  */
 export const layer = (
-  configured: ReadonlyArray<string>
-): Layer.Layer<Relays, never, Store.Store | RelayPool.RelayPool> => Layer.scoped(Relays, make(configured))
+  configured: ReadonlyArray<string>,
+  options: Options = {}
+): Layer.Layer<Relays, StoreFailure, Store.Store | RelayPool.RelayPool> =>
+  Layer.scoped(Relays, make(configured, options))

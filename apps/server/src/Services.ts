@@ -74,6 +74,8 @@ export interface Options {
   readonly recurring?: Recurring.Options | undefined
   /** Cashu requests and mint calls (default: 300 s requests, 10 s per mint call). */
   readonly cashu?: (Cashu.Options & CashuService.Options) | undefined
+  /** How often the relay set is re-read from the store for changes made by other instances (default 5 s). */
+  readonly relaySyncInterval?: Duration.DurationInput | undefined
   /** Operation leases (differences.md §o; default 30 s, renewed every 10 s). */
   readonly leases?: Conversing.LeaseOptions | undefined
 }
@@ -118,7 +120,7 @@ export const layer = (
   const walletConfigured = options.wallet?.configured ?? false
   const BaseLayer = Layer.mergeAll(
     Streams.layer({ webhook: options.webhook }),
-    Relays.layer(options.relays),
+    Relays.layer(options.relays, { syncInterval: options.relaySyncInterval }),
     LookupsLayer,
     options.wallet?.layer ?? Wallet.layerNone,
     Rates.layer(options.rates ?? {}),
