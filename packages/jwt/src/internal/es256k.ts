@@ -24,9 +24,22 @@ export const evenYSecret = (secret: Uint8Array): Uint8Array => {
   return compressed[0] === 0x03 ? Fn.toBytes(Fn.neg(Fn.fromBytes(secret))) : Uint8Array.from(secret)
 }
 
+// The even-Y secret of the last few keys: deriving it costs a point multiplication, as much as the signature.
+const evenYSecrets = new Map<string, Uint8Array>()
+const evenYSecretCached = (secret: Uint8Array): Uint8Array => {
+  const key = bytesToHex(secret)
+  let even = evenYSecrets.get(key)
+  if (even === undefined) {
+    even = evenYSecret(secret)
+    if (evenYSecrets.size >= 16) evenYSecrets.delete(evenYSecrets.keys().next().value!)
+    evenYSecrets.set(key, even)
+  }
+  return even
+}
+
 /** 64-byte compact r‖s, low-S, deterministic (RFC 6979) over sha256(message), with the even-Y secret. */
 export const sign = (message: Uint8Array, secret: Uint8Array): Uint8Array =>
-  secp256k1.sign(message, evenYSecret(secret), { prehash: true, lowS: true, format: "compact" })
+  secp256k1.sign(message, evenYSecretCached(secret), { prehash: true, lowS: true, format: "compact" })
 
 /** Verifies a compact signature over sha256(message) against `lift_x_even(xOnlyHex)`; high-S accepted. */
 export const verify = (signature: Uint8Array, message: Uint8Array, xOnlyHex: string): boolean => {
