@@ -347,9 +347,10 @@ export const storeSuite = <R>(
       Effect.gen(function* () {
         yield* store.createStream("a", "x")
         yield* store.append("a", ev("e"), { webhook: true })
-        assert.strictEqual((yield* store.claimWebhooks({ owner: "one", limit: 5, lease: "50 millis" })).length, 1)
+        // the lease outlasts a loaded machine's pause between the two claims
+        assert.strictEqual((yield* store.claimWebhooks({ owner: "one", limit: 5, lease: "1 second" })).length, 1)
         assert.strictEqual((yield* store.claimWebhooks({ owner: "two", limit: 5, lease: "1 minute" })).length, 0)
-        yield* Effect.sleep("100 millis")
+        yield* Effect.sleep("1100 millis")
         assert.strictEqual((yield* store.claimWebhooks({ owner: "two", limit: 5, lease: "1 minute" })).length, 1)
       })
     )
@@ -402,7 +403,7 @@ export const storeSuite = <R>(
           ["c1"]
         )
 
-        const mine = yield* store.claimOperations({ owner: "a", lease: "80 millis" })
+        const mine = yield* store.claimOperations({ owner: "a", lease: "600 millis" })
         assert.strictEqual(mine.length, 2)
         assert.deepStrictEqual(
           mine.map((op) => op.owner),
@@ -410,10 +411,10 @@ export const storeSuite = <R>(
         )
         assert.strictEqual((yield* store.claimOperations({ owner: "b", lease: "1 minute" })).length, 0)
         assert.strictEqual(
-          (yield* store.claimOperations({ owner: "a", lease: "80 millis", kind: "auth_challenge" })).length,
+          (yield* store.claimOperations({ owner: "a", lease: "600 millis", kind: "auth_challenge" })).length,
           1
         )
-        yield* Effect.sleep("120 millis")
+        yield* Effect.sleep("750 millis")
         assert.strictEqual((yield* store.claimOperations({ owner: "b", lease: "1 minute" })).length, 2)
         yield* store.releaseOperations("b")
         assert.strictEqual((yield* store.claimOperations({ owner: "a", lease: "1 minute" })).length, 2)
@@ -434,7 +435,7 @@ export const storeSuite = <R>(
           id: "s1",
           streamId: "s1",
           payload: {},
-          lease: { owner: "a", duration: "80 millis" }
+          lease: { owner: "a", duration: "600 millis" }
         })
         assert.deepStrictEqual(created.operation.owner, Option.some("a"))
         assert.isTrue(Option.isSome(created.operation.leaseUntil))
@@ -443,7 +444,7 @@ export const storeSuite = <R>(
           id: "s2",
           streamId: "s1",
           payload: {},
-          lease: { owner: "a", duration: "80 millis" }
+          lease: { owner: "a", duration: "600 millis" }
         })
         assert.deepStrictEqual(put.owner, Option.some("a"))
         // nothing to take over while a's lease runs
@@ -462,7 +463,7 @@ export const storeSuite = <R>(
           ["s1", "s2"]
         )
         assert.deepStrictEqual(yield* store.operationsOfStream("nope"), [])
-        yield* Effect.sleep("120 millis")
+        yield* Effect.sleep("750 millis")
         assert.strictEqual((yield* store.claimOperations({ owner: "b", lease: "1 minute" })).length, 2)
       })
     )
@@ -543,16 +544,16 @@ export const storeSuite = <R>(
   it.scoped("seen ids: first sighting true, repeats false until the ttl passes", () =>
     withStore((store) =>
       Effect.gen(function* () {
-        assert.isTrue(yield* store.markSeen("nip98", "e1", "100 millis"))
-        assert.isFalse(yield* store.markSeen("nip98", "e1", "100 millis"))
+        assert.isTrue(yield* store.markSeen("nip98", "e1", "600 millis"))
+        assert.isFalse(yield* store.markSeen("nip98", "e1", "600 millis"))
         assert.isTrue(yield* store.markSeen("relay-event", "e1", "1 minute"))
         const racing = yield* Effect.forEach(Array.range(1, 20), () => store.markSeen("race", "x", "1 minute"), {
           concurrency: "unbounded"
         })
         assert.strictEqual(racing.filter(Boolean).length, 1)
-        yield* Effect.sleep("150 millis")
+        yield* Effect.sleep("750 millis")
         assert.strictEqual(yield* store.purgeSeen, 1)
-        assert.isTrue(yield* store.markSeen("nip98", "e1", "100 millis"))
+        assert.isTrue(yield* store.markSeen("nip98", "e1", "600 millis"))
       })
     )
   )
