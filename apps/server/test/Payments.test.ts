@@ -89,7 +89,8 @@ describe.concurrent("single payments", () => {
       Effect.gen(function* () {
         const { daemon, keys } = yield* startScene(
           { payment: Payments.approveAll },
-          { balances: { user: 5_000 }, daemon: { paymentTimeout: "4 seconds" } }
+          // the deadline leaves the user's failed attempt time to arrive on a loaded machine
+          { balances: { user: 5_000 }, daemon: { paymentTimeout: "10 seconds" } }
         )
         yield* daemon.http(
           Effect.gen(function* () {
