@@ -77,28 +77,41 @@ describe("coalesce", () => {
   })
 })
 
+/** A database file in a temporary directory removed with the scope. */
+const tempDatabase = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(NodePath.join(tmpdir(), "portal-walsync-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+).pipe(Effect.map((dir) => NodePath.join(dir, "store.db")))
+
+const sqlite = (filename: string) =>
+  SqliteClient.make({ filename }).pipe(Effect.provideServiceEffect(Reactivity.Reactivity, Reactivity.make))
+
+/** The store over a fresh SQLite file, with `durable` as its flush. */
+const storeWith = (durable: Effect.Effect<void, SqlError>) =>
+  Effect.gen(function* () {
+    const sql = yield* sqlite(yield* tempDatabase)
+    yield* sql.unsafe("PRAGMA synchronous = NORMAL")
+    return yield* Internal.make({
+      sql,
+      backend: "sqlite",
+      retention: false,
+      pollInterval: Option.none(),
+      listen: Option.none(),
+      durable
+    })
+  })
+
 /** An SQLite store over a real file whose `durable` step, once `hold` is called, waits for `open`; counts runs. */
 const gatedStore = Effect.gen(function* () {
-  const dir = mkdtempSync(NodePath.join(tmpdir(), "portal-walsync-"))
-  yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
-  const sql = yield* SqliteClient.make({ filename: NodePath.join(dir, "store.db") }).pipe(
-    Effect.provideServiceEffect(Reactivity.Reactivity, Reactivity.make)
-  )
-  yield* sql.unsafe("PRAGMA synchronous = NORMAL")
   const gate = yield* Deferred.make<void>()
   const state = { flushes: 0, held: false }
-  const store = yield* Internal.make({
-    sql,
-    backend: "sqlite",
-    retention: false,
-    pollInterval: Option.none(),
-    listen: Option.none(),
-    durable: Effect.suspend(() => {
+  const store = yield* storeWith(
+    Effect.suspend(() => {
       if (!state.held) return Effect.void
       state.flushes++
       return Deferred.await(gate)
     })
-  })
+  )
   const hold = Effect.sync(() => {
     state.held = true
   })
@@ -152,20 +165,10 @@ describe("SQLite store with durable commits", () => {
 
   it.scoped("a failed flush fails the writers with a store error, and the commit is not written twice", () =>
     Effect.gen(function* () {
-      const dir = mkdtempSync(NodePath.join(tmpdir(), "portal-walsync-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
-      const sql = yield* SqliteClient.make({ filename: NodePath.join(dir, "store.db") }).pipe(
-        Effect.provideServiceEffect(Reactivity.Reactivity, Reactivity.make)
-      )
       let failing = false
-      const store = yield* Internal.make({
-        sql,
-        backend: "sqlite",
-        retention: false,
-        pollInterval: Option.none(),
-        listen: Option.none(),
-        durable: Effect.suspend(() => (failing ? Effect.fail(new SqlError({ message: "EIO" })) : Effect.void))
-      }).pipe(Effect.orDie)
+      const store = yield* storeWith(
+        Effect.suspend(() => (failing ? Effect.fail(new SqlError({ message: "EIO" })) : Effect.void))
+      )
       const id = (yield* store.createStream("s1", "test")).id
       failing = true
       const exit = yield* Effect.exit(store.append(id, { type: "n", data: {} }))
@@ -179,15 +182,11 @@ describe("SQLite store with durable commits", () => {
 
   it.scoped("the real WAL flush runs on a fresh and on a written database", () =>
     Effect.gen(function* () {
-      const dir = mkdtempSync(NodePath.join(tmpdir(), "portal-walsync-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
-      const filename = NodePath.join(dir, "store.db")
+      const filename = yield* tempDatabase
       const flush = yield* WalSync.make(`${filename}-wal`)
       // no WAL yet: nothing to flush
       yield* flush
-      const sql = yield* SqliteClient.make({ filename }).pipe(
-        Effect.provideServiceEffect(Reactivity.Reactivity, Reactivity.make)
-      )
+      const sql = yield* sqlite(filename)
       yield* sql.unsafe("CREATE TABLE t (x INTEGER)")
       yield* sql.unsafe("INSERT INTO t VALUES (1)")
       yield* Effect.all([flush, flush, flush], { concurrency: "unbounded" })
