@@ -23,8 +23,10 @@
  * @since 0.1.0
  */
 import type { Event as RelayEvent, Filter as RelayFilter, Logger } from "@nostr-relay/common"
+import * as Event from "@portal/nostr/Event"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -164,6 +166,10 @@ class MemoryRepository extends EventRepository {
  * @category constructors
  */
 export const make: Effect.Effect<Service, TestRelayError, Scope.Scope> = Effect.gen(function* () {
+  // Signatures are checked on libsecp256k1 (wasm), as production relays check them natively: @nostr-relay/common's
+  // pure-JS check would make this relay, rather than the code under test, the slow part of a benchmark.
+  const verifier = yield* Event.makeWasmVerifier.pipe(Effect.orElseSucceed(() => Event.pureVerifier))
+  EventUtils.isSigValid = (event) => Either.isRight(verifier.decodeEither(event))
   const repository = new MemoryRepository()
   const relay = new NostrRelay(repository, { filterResultCacheTtl: 0, logger: silentLogger })
   const validator = new Validator()
