@@ -1,9 +1,9 @@
 /**
- * What the payment, recurring and invoice operations share (differences.md §d, §f): the replies to a request whose
- * publication is recorded in the store, so that after a restart a published request is listened for but never
- * re-sent (the user is not prompted twice) and an unpublished one is sent now; the time left until a stored
- * deadline; appends that ignore a stream already finished (late replies are not stored); restart recovery of every
- * operation of one kind (`resumeAll`).
+ * What the operations share (differences.md §d, §f, §o): the replies to a request whose publication is recorded in
+ * the store, so that after a restart a published request is listened for but never re-sent (the user is not prompted
+ * twice) and an unpublished one is sent now; the time left until a stored deadline; appends that ignore a stream
+ * already finished (late replies are not stored); ownership of every operation of one kind under a lease, with
+ * restart recovery and takeover from another instance (`own`); the single-reply request shape (`singleReply`).
  *
  * @since 0.1.0
  */
