@@ -32,7 +32,7 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { authed, jsonRequest, layer as serverLayer, nip05Host, sendJson } from "./HttpServerTest.js"
-import { awaitBalance, startDaemon, startNetwork, startUser as startUserWith } from "./PaymentsHarness.js"
+import { awaitBalance, startDaemon, startNetwork, startUser as startUserWith, subscribe } from "./PaymentsHarness.js"
 
 /** A user on its own pool, answering only when told to. */
 const startUser = (relay: string) => startUserWith(relay, undefined, {})
@@ -370,18 +370,14 @@ describe.skipIf(!runnable)("several instances on one PostgreSQL", () => {
         const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
         const subscriptionId = yield* a.http(
           Effect.gen(function* () {
-            const { stream_id: streamId } = yield* started("/payments/recurring", {
-              main_key: user.publicKey,
-              payment_request: {
-                amount: 1000,
-                currency: "Millisats",
-                recurrence: { calendar: "*-*-* *:*:*", first_payment_due: now },
-                expires_at: now + 60
-              }
+            const { subscriptionId } = yield* subscribe({
+              mainKey: user.publicKey,
+              calendar: "*-*-* *:*:*",
+              firstDue: now,
+              expiresAt: now + 60
             })
-            const [response] = yield* awaitEvents(streamId, (events) => events.length > 0)
             yield* awaitBalance(1000)
-            return (response!["status"] as { status: { subscription_id: string } }).status.subscription_id
+            return subscriptionId
           })
         )
         const b = yield* startDaemon(options)

@@ -274,6 +274,48 @@ export const awaitBalance = (msat: number, within: Duration.DurationInput = "20 
     Effect.orDie
   )
 
+/** The subscription id of a confirmed `recurring_payment_response` (the first event of a recurring request). */
+export const confirmedSubscription = (events: ReadonlyArray<WireEvent>): string => {
+  const [event] = events
+  const status = event?.type === "recurring_payment_response" ? event["status"] : undefined
+  const inner = (status as { status?: { status?: string; subscription_id?: string } } | undefined)?.status
+  if (inner?.status !== "confirmed" || inner.subscription_id === undefined) {
+    throw new Error(`expected a confirmed recurring_payment_response, got ${JSON.stringify(events)}`)
+  }
+  return inner.subscription_id
+}
+
+/**
+ * `POST /payments/recurring` for 1000 msat on `calendar` from `firstDue`, expiring at `expiresAt` (epoch seconds),
+ * awaiting the user's confirmation: the request's stream and the subscription id.
+ */
+export const subscribe = (input: {
+  readonly mainKey: string
+  readonly calendar: string
+  readonly firstDue: number
+  readonly expiresAt: number
+  readonly maxPayments?: number
+}) =>
+  Effect.gen(function* () {
+    const streamId = yield* started("/payments/recurring", {
+      main_key: input.mainKey,
+      subkeys: [],
+      payment_request: {
+        description: "Streaming",
+        amount: 1000,
+        currency: "Millisats",
+        recurrence: {
+          calendar: input.calendar,
+          first_payment_due: input.firstDue,
+          ...(input.maxPayments === undefined ? {} : { max_payments: input.maxPayments })
+        },
+        expires_at: input.expiresAt
+      }
+    })
+    const events = yield* awaitEvents(streamId, (events) => events.length > 0)
+    return { streamId, subscriptionId: confirmedSubscription(events) }
+  })
+
 /**
  * The billed periods of a subscription on the fixed `recurring-payment-billing` stream, checked for shape: per period
  * stream, its `requested` event and its outcome (undefined while it runs), each written once.

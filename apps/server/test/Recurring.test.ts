@@ -29,6 +29,7 @@ import {
   awaitBalance,
   awaitEvents,
   billedPeriods,
+  confirmedSubscription,
   databaseFile,
   followEvents,
   poll,
@@ -38,7 +39,7 @@ import {
   startNetwork,
   type SceneOptions,
   startScene,
-  type WireEvent
+  subscribe
 } from "./PaymentsHarness.js"
 
 /** A daemon (`daemon` options on top) and a user who authorises every subscription, with 1 000 000 msat. */
@@ -59,15 +60,6 @@ const recurringRequest = (
   payment_request: { description: "Streaming", amount: 1000, currency: "Millisats", recurrence, expires_at: expiresAt }
 })
 
-/** The subscription id of a confirmed `recurring_payment_response`. */
-const confirmed = (events: ReadonlyArray<WireEvent>): string => {
-  const [event] = events
-  assert.strictEqual(event?.type, "recurring_payment_response", JSON.stringify(events))
-  const status = (event!["status"] as { status: { status: string; subscription_id: string } }).status
-  assert.strictEqual(status.status, "confirmed")
-  return status.subscription_id
-}
-
 const balance = sendJson(HttpClientRequest.get("/wallet/info").pipe(authed)).pipe(
   Effect.map((r) => (r.json as { data: { balance_msat: number } }).data.balance_msat)
 )
@@ -87,16 +79,14 @@ describe.concurrent("recurring payments", () => {
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
-            const streamId = yield* started(
-              "/payments/recurring",
-              // the first period falls due two seconds after the subscription is confirmed
-              recurringRequest(
-                keys.publicKey,
-                { calendar: everySecond, first_payment_due: now + 2, max_payments: 2 },
-                now + 60
-              )
-            )
-            confirmed(yield* awaitEvents(streamId, (events) => events.length > 0))
+            // the first period falls due two seconds after the subscription is confirmed
+            yield* subscribe({
+              mainKey: keys.publicKey,
+              calendar: everySecond,
+              firstDue: now + 2,
+              maxPayments: 2,
+              expiresAt: now + 60
+            })
             // both periods within seconds (the test's own timeout is far below the biller's hour)
             yield* awaitBalance(2000)
             yield* staysAt(2000)
@@ -123,7 +113,7 @@ describe.concurrent("recurring payments", () => {
               )
             )
             const events = yield* awaitEvents(streamId, (events) => events.length > 0)
-            const subscriptionId = confirmed(events)
+            const subscriptionId = confirmedSubscription(events)
             const status = (events[0]!["status"] as { status: Record<string, unknown> }).status
             assert.deepStrictEqual(status["authorized_recurrence"], {
               calendar: everySecond,
@@ -190,11 +180,12 @@ describe.concurrent("recurring payments", () => {
         yield* daemon.http(
           Effect.gen(function* () {
             const before = (yield* poll("recurring-payment-close")).length
-            const streamId = yield* started(
-              "/payments/recurring",
-              recurringRequest(keys.publicKey, { calendar: everySecond, first_payment_due: now }, now + 60)
-            )
-            const subscriptionId = confirmed(yield* awaitEvents(streamId, (events) => events.length > 0))
+            const { subscriptionId } = yield* subscribe({
+              mainKey: keys.publicKey,
+              calendar: everySecond,
+              firstDue: now,
+              expiresAt: now + 60
+            })
             yield* awaitBalance(1000)
             yield* user.closeSubscription(subscriptionId, "too many videos")
             const closes = yield* awaitEvents("recurring-payment-close", (events) => events.length > before)
@@ -295,11 +286,12 @@ describe.concurrent("recurring payments", () => {
         const now = yield* nowSeconds
         yield* daemon.http(
           Effect.gen(function* () {
-            const streamId = yield* started(
-              "/payments/recurring",
-              recurringRequest(keys.publicKey, { calendar: everySecond, first_payment_due: now }, now + 60)
-            )
-            const subscriptionId = confirmed(yield* awaitEvents(streamId, (events) => events.length > 0))
+            const { subscriptionId } = yield* subscribe({
+              mainKey: keys.publicKey,
+              calendar: everySecond,
+              firstDue: now,
+              expiresAt: now + 60
+            })
             yield* awaitBalance(1000)
             const closed = yield* post("/payments/recurring/close", {
               main_key: keys.publicKey,
