@@ -103,18 +103,26 @@ export const replies = <A, I>(
           Stream.interruptWhen(Effect.sleep(left))
         )
     }
-    const conversation = yield* conversations.open({
-      kind: outgoing.kind,
-      content: outgoing.content,
-      recipient: outgoing.mainKey,
-      subkeys: outgoing.subkeys,
-      replyKinds: options.replyKinds,
-      reply: options.reply,
-      matches: options.matches,
-      isFinal: options.isFinal,
-      timeout: Duration.sum(left, Duration.seconds(1))
-    })
-    yield* options.onPublished
+    // recorded as soon as it is sent, even when a shutdown interrupts meanwhile: a request sent but not recorded
+    // would be sent again after the restart, prompting the user twice (the conversation itself stays interruptible)
+    const conversation = yield* Effect.uninterruptibleMask((restore) =>
+      Effect.tap(
+        restore(
+          conversations.open({
+            kind: outgoing.kind,
+            content: outgoing.content,
+            recipient: outgoing.mainKey,
+            subkeys: outgoing.subkeys,
+            replyKinds: options.replyKinds,
+            reply: options.reply,
+            matches: options.matches,
+            isFinal: options.isFinal,
+            timeout: Duration.sum(left, Duration.seconds(1))
+          })
+        ),
+        () => options.onPublished
+      )
+    )
     return conversation.replies.pipe(
       Stream.catchTag("ConversationTimeout", () => Stream.empty),
       Stream.interruptWhen(Effect.sleep(left))

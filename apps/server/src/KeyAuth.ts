@@ -129,24 +129,32 @@ export const make = (options: Options = {}) =>
                   requiredPermissions: [],
                   subkeyProof: Option.fromNullable(options.subkeyProof)
                 })
-                const conversation = yield* conversations.open({
-                  kind: 27000,
-                  content,
-                  recipient: payload.mainKey,
-                  subkeys: payload.subkeys,
-                  replyKinds: [27001],
-                  reply: Messages.AuthResponseContent,
-                  matches,
-                  subkeyProof: (reply) => reply.subkeyProof,
-                  timeout: remaining
-                })
-                yield* store.putOperation({
-                  kind: operationKind,
-                  id: streamId,
-                  streamId,
-                  payload: { ...payload, published: true },
-                  deadline
-                })
+                // recorded as soon as it is sent, even when a shutdown interrupts meanwhile (Conversing.replies)
+                const conversation = yield* Effect.uninterruptibleMask((restore) =>
+                  Effect.tap(
+                    restore(
+                      conversations.open({
+                        kind: 27000,
+                        content,
+                        recipient: payload.mainKey,
+                        subkeys: payload.subkeys,
+                        replyKinds: [27001],
+                        reply: Messages.AuthResponseContent,
+                        matches,
+                        subkeyProof: (reply) => reply.subkeyProof,
+                        timeout: remaining
+                      })
+                    ),
+                    () =>
+                      store.putOperation({
+                        kind: operationKind,
+                        id: streamId,
+                        streamId,
+                        payload: { ...payload, published: true },
+                        deadline
+                      })
+                  )
+                )
                 return yield* conversation.replies.pipe(
                   Stream.runHead,
                   Effect.catchTag("ConversationTimeout", () => Effect.succeedNone)
