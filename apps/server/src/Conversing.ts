@@ -104,7 +104,8 @@ export const replies = <A, I>(
         )
     }
     // recorded as soon as it is sent, even when a shutdown interrupts meanwhile: a request sent but not recorded
-    // would be sent again after the restart, prompting the user twice (the conversation itself stays interruptible)
+    // is sent again after the restart, prompting the user twice (the conversation itself stays interruptible, so a
+    // stop while the relays' acknowledgement is awaited can still leave it unrecorded: delivery is at-least-once)
     const conversation = yield* Effect.uninterruptibleMask((restore) =>
       Effect.tap(
         restore(

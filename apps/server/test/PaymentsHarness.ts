@@ -70,6 +70,8 @@ export interface Daemon {
   readonly http: <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) => Effect.Effect<A, E>
   /** Stops it (its fibers are interrupted where they are, no terminal events are written). */
   readonly stop: Effect.Effect<void>
+  /** Its store, for tests that wait for a state only the store shows. */
+  readonly store: Store.Service
 }
 
 /** Starts a daemon in its own scope (closed by `stop` or with the enclosing scope). */
@@ -108,7 +110,8 @@ export const startDaemon = (options: DaemonOptions) =>
     yield* Context.get(servicesContext, RelayPool.RelayPool).awaitOpen().pipe(Effect.timeout("5 seconds"), Effect.orDie)
     const daemon: Daemon = {
       http: (effect) => Effect.provide(effect, context),
-      stop: Scope.close(scope, Exit.void)
+      stop: Scope.close(scope, Exit.void),
+      store: Context.get(servicesContext, Store.Store)
     }
     return daemon
   })
