@@ -34,6 +34,7 @@ import * as Scope from "effect/Scope"
 import { authed, jsonRequest, layer as serverLayer, nip05Host, nip05User, send, sendJson } from "./HttpServerTest.js"
 import {
   awaitCount,
+  awaitRecordedSent,
   databaseFile,
   post,
   startedStream,
@@ -65,7 +66,8 @@ const startDaemon = (
     // the 27010 listener's REQ goes out once the pool is open
     yield* Context.get(servicesContext, RelayPool.RelayPool).awaitOpen().pipe(Effect.timeout("5 seconds"))
     yield* Effect.sleep("200 millis")
-    return context
+    // the HTTP client for the server, and the services (its store) for what only they show
+    return Context.merge(servicesContext, context)
   })
 
 /** The user side with its own key on its own pool (no wallet); answers challenges with `policy`. */
@@ -262,6 +264,9 @@ describe.concurrent("authentication flow", () => {
           Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 100 }),
           Effect.orDie
         )
+        yield* Effect.flatMap(Store.Store, (store) =>
+          awaitRecordedSent(store, "authenticate_key", auth.stream_id)
+        ).pipe(Effect.provide(daemon))
         yield* Scope.close(firstRun, Exit.void)
         const restarted = yield* startDaemon(relay.url, file, daemonKeys)
         const [answer] = yield* awaitCount(auth.stream_id, 1).pipe(Effect.provide(restarted))

@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
@@ -274,6 +275,22 @@ export const awaitBalance = (msat: number, within: Duration.DurationInput = "20 
     ),
     Effect.retry(Schedule.spaced("100 millis")),
     Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`daemon balance never reached ${msat} msat`) }),
+    Effect.orDie
+  )
+
+/**
+ * Waits until operation `(kind, id)` records its request as sent (`published`). The user can see a request a moment
+ * before the daemon records it; a stop in between sends it once more after the restart (at-least-once), so tests of
+ * "not sent again" stop the daemon after this.
+ */
+export const awaitRecordedSent = (store: Store.Service, kind: string, id: string) =>
+  store.getOperation(kind, id).pipe(
+    Effect.filterOrFail(
+      (operation) => Option.exists(operation, (op) => (op.payload as { published?: unknown }).published === true),
+      () => "not recorded yet"
+    ),
+    Effect.retry(Schedule.spaced("20 millis")),
+    Effect.timeout("20 seconds"),
     Effect.orDie
   )
 

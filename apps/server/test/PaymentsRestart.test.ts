@@ -13,7 +13,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import { awaitEvents, endsWith, started, startRestartable, statusOf } from "./PaymentsHarness.js"
+import { awaitEvents, awaitRecordedSent, endsWith, started, startRestartable, statusOf } from "./PaymentsHarness.js"
 
 const single = (mainKey: string) => ({
   main_key: mainKey,
@@ -48,6 +48,7 @@ describe("single payments across restarts", () => {
         const first = yield* daemon()
         const streamId = yield* first.http(started("/payments/single", single(userKeys.publicKey)))
         const [request] = yield* awaitSeen(seen, 1)
+        yield* awaitRecordedSent(first.store, "single_payment", streamId)
         yield* first.stop
 
         const second = yield* daemon()

@@ -23,6 +23,7 @@ import { authed, sendJson } from "./HttpServerTest.js"
 import {
   awaitBalance,
   awaitEvents,
+  awaitRecordedSent,
   billedPeriods,
   poll,
   started,
@@ -271,16 +272,7 @@ describe.concurrent("recurring billing across restarts", () => {
           Effect.retry(Schedule.spaced("20 millis")),
           Effect.timeout("20 seconds")
         )
-        // stopped once the daemon recorded the request as sent (the user can see it a moment before: a stop in
-        // between would send it once more after the restart, at-least-once)
-        yield* first.store.getOperation("recurring_payment", streamId).pipe(
-          Effect.filterOrFail(
-            (operation) => Option.exists(operation, (op) => (op.payload as { published?: boolean }).published === true),
-            () => "not recorded yet"
-          ),
-          Effect.retry(Schedule.spaced("20 millis")),
-          Effect.timeout("20 seconds")
-        )
+        yield* awaitRecordedSent(first.store, "recurring_payment", streamId)
         yield* first.stop
         const second = yield* daemon()
         yield* Deferred.succeed(release, undefined)
