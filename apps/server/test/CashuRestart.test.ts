@@ -17,12 +17,10 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { layer as serverLayer, nip05Host } from "./HttpServerTest.js"
-import { awaitEvents, databaseFile, post, started } from "./PaymentsHarness.js"
+import { awaitEvents, awaitRecordedSent, databaseFile, post, started } from "./PaymentsHarness.js"
 
 const staticAuth = "box-office-secret"
 
@@ -127,14 +125,7 @@ describe("cashu across restarts", () => {
           })
         )
         // stopped once the request is recorded as published (one stored but not yet out is sent by the next daemon)
-        yield* first.store.getOperation("cashu_request", streamId).pipe(
-          Effect.filterOrFail((operation) =>
-            Option.exists(operation, (o) => (o.payload as { published?: boolean }).published === true)
-          ),
-          Effect.retry(Schedule.spaced("50 millis")),
-          Effect.timeout("10 seconds"),
-          Effect.orDie
-        )
+        yield* awaitRecordedSent(first.store, "cashu_request", streamId)
         const published = yield* requestsSent(relay, silent)
         assert.strictEqual(published, 1)
         yield* first.stop

@@ -119,7 +119,7 @@ const reservedBeforeStop = (requestedWritten: boolean) =>
 const onFile = <A, E>(file: string, effect: Effect.Effect<A, E, Store.Store>) =>
   effect.pipe(Effect.provide(Store.layerSqlite({ filename: file, retention: false })))
 
-describe.concurrent("recurring billing across restarts", () => {
+describe("recurring billing across restarts", () => {
   layer(TestRelay.layer, { excludeTestServices: true })((it) => {
     it.scoped("a period due while the daemon was down is billed once on start, and not again after a restart", () =>
       Effect.gen(function* () {
