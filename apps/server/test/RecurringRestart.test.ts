@@ -25,6 +25,7 @@ import {
   awaitEvents,
   awaitRecordedSent,
   billedPeriods,
+  type Daemon,
   poll,
   started,
   startRestartable,
@@ -37,9 +38,34 @@ const balance = sendJson(HttpClientRequest.get("/wallet/info").pipe(authed)).pip
   Effect.map((r) => (r.json as { data: { balance_msat: number } }).data.balance_msat)
 )
 
+/** How long after the subscription its first period falls due: the first daemon has stopped by then, even loaded. */
+const dueAfterSeconds = 12
+
 /**
- * A subscription authorised on a yearly calendar whose first period falls due 12 s later (the first daemon is stopped
- * before that even on a loaded machine, or it would bill the period itself), then the daemon stopped in the state it
+ * On `first`, a subscription on a yearly calendar whose first period falls due at `due` (epoch seconds), confirmed
+ * and unpaid; then `first` stops, before that period falls due (a daemon still running then would bill it itself).
+ */
+const subscribeThenStop = (first: Daemon, mainKey: string, due: number) =>
+  Effect.gen(function* () {
+    const subscriptionId = yield* first.http(
+      Effect.gen(function* () {
+        const { subscriptionId } = yield* subscribe({
+          mainKey,
+          calendar: "*-01-01 00:00:00",
+          firstDue: due,
+          expiresAt: due + 60
+        })
+        assert.strictEqual(yield* balance, 0)
+        return subscriptionId
+      })
+    )
+    yield* first.stop
+    assert.isBelow(yield* nowMillis, due * 1000, "the first daemon must stop before the period falls due")
+    return subscriptionId
+  })
+
+/**
+ * A subscription authorised on a yearly calendar (`subscribeThenStop`), then the daemon stopped in the state it
  * leaves when it stops right after reserving that period (and, with `requestedWritten`, after writing its `requested`
  * event too); the next daemon, started once it is due, sends that period.
  */
@@ -48,23 +74,9 @@ const reservedBeforeStop = (requestedWritten: boolean) =>
     const { file, userKeys, daemon } = yield* startRestartable({
       recurring: Recurring.authorizeAll
     })
-    const now = Math.floor((yield* nowMillis) / 1000)
-    const due = now + 12
+    const due = Math.floor((yield* nowMillis) / 1000) + dueAfterSeconds
     const first = yield* daemon({ billingInterval: "1 hour" })
-    const subscriptionId = yield* first.http(
-      Effect.gen(function* () {
-        const { subscriptionId } = yield* subscribe({
-          mainKey: userKeys.publicKey,
-          calendar: "*-01-01 00:00:00",
-          firstDue: due,
-          expiresAt: now + 60
-        })
-        assert.strictEqual(yield* balance, 0)
-        return subscriptionId
-      })
-    )
-    yield* first.stop
-    assert.isBelow(yield* nowMillis, due * 1000, "the first daemon must stop before the period falls due")
+    const subscriptionId = yield* subscribeThenStop(first, userKeys.publicKey, due)
 
     const period = randomUUID()
     yield* Effect.gen(function* () {
@@ -126,23 +138,8 @@ describe("recurring billing across restarts", () => {
         const { network, userKeys, user, daemon } = yield* startRestartable({
           recurring: Recurring.authorizeAll
         })
-        const start = yield* nowMillis
-        const due = Math.floor(start / 1000) + 2
-
-        const first = yield* daemon()
-        const subscriptionId = yield* first.http(
-          Effect.gen(function* () {
-            const { subscriptionId } = yield* subscribe({
-              mainKey: userKeys.publicKey,
-              calendar: "*-01-01 00:00:00",
-              firstDue: due,
-              expiresAt: due + 60
-            })
-            assert.strictEqual(yield* balance, 0)
-            return subscriptionId
-          })
-        )
-        yield* first.stop
+        const due = Math.floor((yield* nowMillis) / 1000) + dueAfterSeconds
+        const subscriptionId = yield* subscribeThenStop(yield* daemon(), userKeys.publicKey, due)
 
         // the first period falls due while no daemon runs
         yield* Effect.sleep(Math.max(0, (due + 1) * 1000 - (yield* nowMillis)))
