@@ -1,34 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import {
-  getEncodedToken,
-  getTokenMetadata,
-  JSONInt,
-  Mint,
-  MintOperationError,
-  type Proof,
-  type RequestFn,
-  Wallet
-} from "@cashu/cashu-ts"
+import { getEncodedToken, getTokenMetadata, Mint, MintOperationError, type Proof, Wallet } from "@cashu/cashu-ts"
 import * as CashuMint from "@portal/testing/CashuMint"
 import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-
-/** A cashu-ts request function over fetch that adds `Clear-auth` (what a static-auth client sends). */
-const clearAuth =
-  (token: string): RequestFn =>
-  async <T>(args: Parameters<RequestFn>[0]): Promise<T> => {
-    const body = args.requestBody === undefined ? undefined : JSONInt.stringify(args.requestBody)
-    const response = await fetch(args.endpoint, {
-      method: args.method ?? "GET",
-      headers: { ...args.headers, "Content-Type": "application/json", "Clear-auth": token },
-      ...(body === undefined ? {} : { body })
-    })
-    const json = (await response.json()) as { readonly code?: number; readonly detail?: string }
-    if (!response.ok) throw new MintOperationError(json.code ?? 0, json.detail ?? "")
-    return json as T
-  }
+import { clearAuth } from "./clearAuth.js"
 
 const wallet = (url: string, unit: string, token?: string) =>
   Effect.promise(async () => {

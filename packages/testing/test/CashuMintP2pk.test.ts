@@ -3,13 +3,11 @@ import {
   Amount,
   blindMessage,
   getEncodedToken,
-  JSONInt,
   Mint,
   MintOperationError,
   OutputData,
   type P2PKOptions,
   type Proof,
-  type RequestFn,
   schnorrSignMessage,
   schnorrVerifyMessage,
   Wallet
@@ -20,6 +18,7 @@ import * as SimulatedLightning from "@portal/wallet/SimulatedLightning"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { randomBytes } from "node:crypto"
+import { clearAuth } from "./clearAuth.js"
 
 /** A fresh secp256k1 key pair, hex (public key compressed, as NUT-11 requires). */
 const keyPair = () => {
@@ -88,21 +87,6 @@ const setup = (amount: number) =>
       token: (p: ReadonlyArray<Proof>) => getEncodedToken({ mint: mint.url, unit: "ticket", proofs: [...p] })
     }
   })
-
-/** A cashu-ts request function that adds `Clear-auth` (the ticket issuer's static auth). */
-const clearAuth =
-  (token: string): RequestFn =>
-  async <T>(args: Parameters<RequestFn>[0]): Promise<T> => {
-    const body = args.requestBody === undefined ? undefined : JSONInt.stringify(args.requestBody)
-    const response = await fetch(args.endpoint, {
-      method: args.method ?? "GET",
-      headers: { ...args.headers, "Content-Type": "application/json", "Clear-auth": token },
-      ...(body === undefined ? {} : { body })
-    })
-    const json = (await response.json()) as { readonly code?: number; readonly detail?: string }
-    if (!response.ok) throw new MintOperationError(json.code ?? 0, json.detail ?? "")
-    return json as T
-  }
 
 /** The locked proofs with a witness signed by `priv` over each secret, whoever the lock names. */
 const forge = (proofs: ReadonlyArray<Proof>, ...privs: ReadonlyArray<string>): Array<Proof> =>
