@@ -11,7 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { WebSocketServer } from "ws"
+import { type WebSocket, WebSocketServer } from "ws"
 
 const Deps = Layer.merge(Event.layerVerifier, NodeSocket.layerWebSocketConstructor)
 
@@ -41,6 +41,30 @@ const waitFor = <A>(what: () => A | undefined) =>
   }).pipe(Effect.retry({ schedule: Schedule.spaced("10 millis"), times: 500 }), Effect.orDie)
 
 // Every test starts its own relays and pool, so they run concurrently (most of their time is waiting on sockets).
+/**
+ * A real WebSocket server on loopback whose every connection is handed to `onConnection` (a relay scripted by the
+ * test); its `ws://` URL. Closed, with its clients, with the scope.
+ */
+const scriptedRelay = (onConnection: (socket: WebSocket) => void) =>
+  Effect.acquireRelease(
+    Effect.async<WebSocketServer>((resume) => {
+      const server: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () =>
+        resume(Effect.succeed(server))
+      )
+      server.on("connection", onConnection)
+    }),
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.clients.forEach((client) => client.terminate())
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(
+    Effect.map((server) => {
+      const address = server.address()
+      return `ws://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+    })
+  )
+
 describe.concurrent("RelayPool on a real relay", () => {
   it.scopedLive("publish → subscribe round trip, with an accepted outcome", () =>
     Effect.gen(function* () {
@@ -236,20 +260,7 @@ describe.concurrent("RelayPool on a real relay", () => {
     Effect.gen(function* () {
       const relay = yield* TestRelay.make
       // a real WebSocket server on loopback that accepts connections and ignores every frame
-      const silent = yield* Effect.acquireRelease(
-        Effect.async<WebSocketServer>((resume) => {
-          const server: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () =>
-            resume(Effect.succeed(server))
-          )
-        }),
-        (server) =>
-          Effect.async<void>((resume) => {
-            server.clients.forEach((client) => client.terminate())
-            server.close(() => resume(Effect.void))
-          })
-      )
-      const address = silent.address()
-      const silentUrl = `ws://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+      const silentUrl = yield* scriptedRelay(() => {})
       const pool = yield* makePool([relay.url, silentUrl])
       yield* open(pool, [relay.url, silentUrl])
       const keys = yield* Keys.generate
@@ -296,34 +307,20 @@ describe.concurrent("RelayPool on a real relay", () => {
       const requests: Array<{ readonly id: string; readonly filters: Array<unknown> }> = []
       const closes: Array<string> = []
       const refused = new Set<string>()
-      const sockets = new Set<import("ws").WebSocket>()
-      const server = yield* Effect.acquireRelease(
-        Effect.async<WebSocketServer>((resume) => {
-          const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () =>
-            resume(Effect.succeed(wss))
-          )
-          wss.on("connection", (socket) => {
-            sockets.add(socket)
-            socket.on("message", (data) => {
-              const [type, id, ...filters] = JSON.parse(String(data)) as [string, string, ...Array<unknown>]
-              if (type === "CLOSE") closes.push(id)
-              if (type !== "REQ") return
-              requests.push({ id, filters })
-              if (!refused.has(id)) {
-                refused.add(id)
-                socket.send(JSON.stringify(["CLOSED", id, "error: too many subscriptions"]))
-              } else socket.send(JSON.stringify(["EOSE", id]))
-            })
-          })
-        }),
-        (wss) =>
-          Effect.async<void>((resume) => {
-            wss.clients.forEach((client) => client.terminate())
-            wss.close(() => resume(Effect.void))
-          })
-      )
-      const address = server.address()
-      const url = `ws://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+      const sockets = new Set<WebSocket>()
+      const url = yield* scriptedRelay((socket) => {
+        sockets.add(socket)
+        socket.on("message", (data) => {
+          const [type, id, ...filters] = JSON.parse(String(data)) as [string, string, ...Array<unknown>]
+          if (type === "CLOSE") closes.push(id)
+          if (type !== "REQ") return
+          requests.push({ id, filters })
+          if (!refused.has(id)) {
+            refused.add(id)
+            socket.send(JSON.stringify(["CLOSED", id, "error: too many subscriptions"]))
+          } else socket.send(JSON.stringify(["EOSE", id]))
+        })
+      })
       const pool = yield* makePool([url])
       yield* open(pool)
       const alice = yield* Keys.generate
