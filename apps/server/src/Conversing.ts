@@ -68,6 +68,18 @@ export const appendQuietly = (
     )
 
 /**
+ * Opens a conversation (`open` sends the request) and then runs `record`, which records the request as sent, even
+ * when a shutdown interrupts after the send: a request sent but not recorded is sent again after the restart,
+ * prompting the user twice. The conversation itself stays interruptible, so a stop while the relays'
+ * acknowledgement is awaited can still leave it unrecorded: delivery is at-least-once.
+ * @category conversations
+ */
+export const sendRecorded = <A, E, R, E2, R2>(
+  open: Effect.Effect<A, E, R>,
+  record: Effect.Effect<void, E2, R2>
+): Effect.Effect<A, E | E2, R | R2> => Effect.uninterruptibleMask((restore) => Effect.tap(restore(open), () => record))
+
+/**
  * The replies to `outgoing`: sends it (then runs `onPublished`, which records the publication) unless it was already
  * published, in which case it only listens, from its recipient and subkeys. The stream ends quietly at `deadline`.
  * @category conversations
@@ -103,26 +115,19 @@ export const replies = <A, I>(
           Stream.interruptWhen(Effect.sleep(left))
         )
     }
-    // recorded as soon as it is sent, even when a shutdown interrupts meanwhile: a request sent but not recorded
-    // is sent again after the restart, prompting the user twice (the conversation itself stays interruptible, so a
-    // stop while the relays' acknowledgement is awaited can still leave it unrecorded: delivery is at-least-once)
-    const conversation = yield* Effect.uninterruptibleMask((restore) =>
-      Effect.tap(
-        restore(
-          conversations.open({
-            kind: outgoing.kind,
-            content: outgoing.content,
-            recipient: outgoing.mainKey,
-            subkeys: outgoing.subkeys,
-            replyKinds: options.replyKinds,
-            reply: options.reply,
-            matches: options.matches,
-            isFinal: options.isFinal,
-            timeout: Duration.sum(left, Duration.seconds(1))
-          })
-        ),
-        () => options.onPublished
-      )
+    const conversation = yield* sendRecorded(
+      conversations.open({
+        kind: outgoing.kind,
+        content: outgoing.content,
+        recipient: outgoing.mainKey,
+        subkeys: outgoing.subkeys,
+        replyKinds: options.replyKinds,
+        reply: options.reply,
+        matches: options.matches,
+        isFinal: options.isFinal,
+        timeout: Duration.sum(left, Duration.seconds(1))
+      }),
+      options.onPublished
     )
     return conversation.replies.pipe(
       Stream.catchTag("ConversationTimeout", () => Stream.empty),

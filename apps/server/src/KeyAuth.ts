@@ -129,31 +129,25 @@ export const make = (options: Options = {}) =>
                   requiredPermissions: [],
                   subkeyProof: Option.fromNullable(options.subkeyProof)
                 })
-                // recorded as soon as it is sent, even when a shutdown interrupts meanwhile (Conversing.replies)
-                const conversation = yield* Effect.uninterruptibleMask((restore) =>
-                  Effect.tap(
-                    restore(
-                      conversations.open({
-                        kind: 27000,
-                        content,
-                        recipient: payload.mainKey,
-                        subkeys: payload.subkeys,
-                        replyKinds: [27001],
-                        reply: Messages.AuthResponseContent,
-                        matches,
-                        subkeyProof: (reply) => reply.subkeyProof,
-                        timeout: remaining
-                      })
-                    ),
-                    () =>
-                      store.putOperation({
-                        kind: operationKind,
-                        id: streamId,
-                        streamId,
-                        payload: { ...payload, published: true },
-                        deadline
-                      })
-                  )
+                const conversation = yield* Conversing.sendRecorded(
+                  conversations.open({
+                    kind: 27000,
+                    content,
+                    recipient: payload.mainKey,
+                    subkeys: payload.subkeys,
+                    replyKinds: [27001],
+                    reply: Messages.AuthResponseContent,
+                    matches,
+                    subkeyProof: (reply) => reply.subkeyProof,
+                    timeout: remaining
+                  }),
+                  store.putOperation({
+                    kind: operationKind,
+                    id: streamId,
+                    streamId,
+                    payload: { ...payload, published: true },
+                    deadline
+                  })
                 )
                 return yield* conversation.replies.pipe(
                   Stream.runHead,
