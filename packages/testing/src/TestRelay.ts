@@ -162,14 +162,24 @@ class MemoryRepository extends EventRepository {
 }
 
 /**
+ * Signatures are checked on libsecp256k1 (wasm), as production relays check them natively: @nostr-relay/common's
+ * pure-JS check would make this relay, rather than the code under test, the slow part of a benchmark. The check is
+ * a static of @nostr-relay/common, so it is replaced once per process, for every relay.
+ */
+const useWasmSignatureCheck = Effect.runSync(
+  Effect.cached(
+    Effect.map(Event.makeWasmVerifier.pipe(Effect.orElseSucceed(() => Event.pureVerifier)), (verifier) => {
+      EventUtils.isSigValid = (event) => Either.isRight(verifier.decodeEither(event))
+    })
+  )
+)
+
+/**
  * Starts a relay in the current scope; closing the scope stops it.
  * @category constructors
  */
 export const make: Effect.Effect<Service, TestRelayError, Scope.Scope> = Effect.gen(function* () {
-  // Signatures are checked on libsecp256k1 (wasm), as production relays check them natively: @nostr-relay/common's
-  // pure-JS check would make this relay, rather than the code under test, the slow part of a benchmark.
-  const verifier = yield* Event.makeWasmVerifier.pipe(Effect.orElseSucceed(() => Event.pureVerifier))
-  EventUtils.isSigValid = (event) => Either.isRight(verifier.decodeEither(event))
+  yield* useWasmSignatureCheck
   const repository = new MemoryRepository()
   const relay = new NostrRelay(repository, { filterResultCacheTtl: 0, logger: silentLogger })
   const validator = new Validator()
